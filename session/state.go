@@ -1,0 +1,56 @@
+package session
+
+import (
+	"encoding/json"
+	"errors"
+	"fmt"
+	"time"
+)
+
+// State is the identity and tokens of one signed-in user. Its zero value is an
+// anonymous, empty session.
+//
+// The fields are plain values so that the JSON encoding is the same compiled and
+// under Yaegi, which ignores struct tags and custom marshalers.
+type State struct {
+	// Subject is the identity provider's stable identifier (the sub claim).
+	Subject string
+	// Email is the user's email address, empty when the provider gave none.
+	Email string
+	// PreferredUsername is the preferred_username claim, if any.
+	PreferredUsername string
+	// Groups are the group names from the provider's groups claim.
+	Groups []string
+	// AccessToken, IDToken and RefreshToken are the tokens from the last sign-in.
+	AccessToken  string
+	IDToken      string
+	RefreshToken string
+	// AccessTokenExpiry is when the access token expires; zero when unknown.
+	AccessTokenExpiry time.Time
+	// CreatedAt is when the user signed in.
+	CreatedAt time.Time
+}
+
+// errNoSubject is returned by decode for a payload without a subject.
+var errNoSubject = errors.New("session: state has no subject")
+
+// encode returns the serialized form of s.
+func encode(s *State) ([]byte, error) {
+	b, err := json.Marshal(s)
+	if err != nil {
+		return nil, fmt.Errorf("session: encode: %w", err)
+	}
+	return b, nil
+}
+
+// decode parses a serialized State. A State must name its subject.
+func decode(b []byte) (*State, error) {
+	var s State
+	if err := json.Unmarshal(b, &s); err != nil {
+		return nil, fmt.Errorf("session: decode: %w", err)
+	}
+	if s.Subject == "" {
+		return nil, errNoSubject
+	}
+	return &s, nil
+}

@@ -1,0 +1,115 @@
+package session
+
+import (
+	"errors"
+	"fmt"
+	"net/http"
+	"time"
+
+	"github.com/gatehouse-auth/gatehouse/cookie"
+)
+
+// ErrNoSession is returned by Load when a request carries no usable session:
+// none at all, or one that is expired, tampered with, truncated or incomplete.
+// Browsers send such cookies routinely; it is an answer, not a fault.
+var ErrNoSession = errors.New("session: no session")
+
+// Store keeps the State of the browser that sent a request. Implementations
+// write only their own cookies and headers on w, and only before the response
+// is sent upstream.
+type Store interface {
+	// Load returns the request's session, or an error wrapping ErrNoSession.
+	Load(r *http.Request) (*State, error)
+	// Save makes s the session of the browser that sent r.
+	Save(w http.ResponseWriter, r *http.Request, s *State) error
+	// Clear signs the browser that sent r out.
+	Clear(w http.ResponseWriter, r *http.Request)
+}
+
+// CookieStore is a Store that keeps the whole State in the browser: sealed
+// under the cookie name, valid for a fixed lifetime from sign-in, and split into
+// <name>_0, <name>_1, ... when one cookie would be too large.
+type CookieStore struct {
+	name     string
+	codec    *cookie.Codec
+	lifetime time.Duration
+	options  func(r *http.Request) cookie.Options
+	now      func() time.Time
+}
+
+// NewCookieStore returns a CookieStore writing cookies called name, sealed by
+// codec, that expire lifetime after sign-in. options gives the attributes of a
+// request's cookies (the domain can depend on the request's host); now is the
+// clock.
+func NewCookieStore(name string, codec *cookie.Codec, lifetime time.Duration, options func(r *http.Request) cookie.Options, now func() time.Time) *CookieStore {
+	return &CookieStore{name: name, codec: codec, lifetime: lifetime, options: options, now: now}
+}
+
+// Load opens the session cookie, joining its chunks.
+func (s *CookieStore) Load(r *http.Request) (*State, error) {
+	value, err := cookie.Join(r.Cookies(), s.name)
+	if err != nil {
+		return nil, fmt.Errorf("%w: %v", ErrNoSession, err)
+	}
+	payload, _, err := s.codec.Open(s.name, value, s.now())
+	if err != nil {
+		return nil, fmt.Errorf("%w: %v", ErrNoSession, err)
+	}
+	st, err := decode(payload)
+	if err != nil {
+		return nil, fmt.Errorf("%w: %v", ErrNoSession, err)
+	}
+	return st, nil
+}
+
+// Save seals st into as many cookies as it needs and expires the request's
+// session cookies that the new value no longer uses.
+func (s *CookieStore) Save(w http.ResponseWriter, r *http.Request, st *State) error {
+	payload, err := encode(st)
+	if err != nil {
+		return err
+	}
+	expires := st.CreatedAt.Add(s.lifetime)
+	value, err := s.codec.Seal(s.name, payload, st.CreatedAt, expires)
+	if err != nil {
+		return fmt.Errorf("session: seal: %w", err)
+	}
+	opts := s.options(r)
+	parts, err := cookie.Split(opts.New(s.name, value, expires))
+	if err != nil {
+		return fmt.Errorf("session: %w", err)
+	}
+	written := make(map[string]bool, len(parts))
+	for _, c := range parts {
+		http.SetCookie(w, c)
+		written[c.Name] = true
+	}
+	s.expire(w, r, opts, written)
+	return nil
+}
+
+// Clear expires every session cookie the request carries.
+func (s *CookieStore) Clear(w http.ResponseWriter, r *http.Request) {
+	s.expire(w, r, s.options(r), nil)
+}
+
+// expire deletes the request's session cookies not named in keep.
+func (s *CookieStore) expire(w http.ResponseWriter, r *http.Request, opts cookie.Options, keep map[string]bool) {
+	for _, c := range r.Cookies() {
+		if keep[c.Name] || !cookie.IsPart(s.name, c.Name) {
+			continue
+		}
+		keep = markWritten(keep, c.Name)
+		http.SetCookie(w, opts.Expired(c.Name))
+	}
+}
+
+// markWritten records name in keep, allocating it on first use, so that a
+// cookie sent twice is expired once.
+func markWritten(keep map[string]bool, name string) map[string]bool {
+	if keep == nil {
+		keep = make(map[string]bool)
+	}
+	keep[name] = true
+	return keep
+}

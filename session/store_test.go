@@ -1,0 +1,215 @@
+package session
+
+import (
+	"errors"
+	"net/http"
+	"net/http/httptest"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/gatehouse-auth/gatehouse/cookie"
+)
+
+var signedIn = time.Date(2025, time.June, 1, 12, 0, 0, 0, time.UTC)
+
+// newTestStore returns a CookieStore on a clock the test moves through *now.
+func newTestStore(t *testing.T, now *time.Time) *CookieStore {
+	t.Helper()
+	codec, err := cookie.NewCodec([]byte("0123456789abcdef0123456789abcdef"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	options := func(r *http.Request) cookie.Options {
+		return cookie.Options{Path: "/", Secure: true, HTTPOnly: true, SameSite: http.SameSiteLaxMode}
+	}
+	return NewCookieStore("_oauth2_proxy", codec, 7*24*time.Hour, options, func() time.Time { return *now })
+}
+
+// testState returns a session whose tokens make it about size bytes sealed.
+func testState(size int) *State {
+	return &State{
+		Subject:           "u-123",
+		Email:             "alice@example.com",
+		PreferredUsername: "alice",
+		Groups:            []string{"admins", "staff"},
+		AccessToken:       "at-" + strings.Repeat("a", size/2),
+		IDToken:           "id-" + strings.Repeat("i", size/4),
+		RefreshToken:      "rt",
+		AccessTokenExpiry: signedIn.Add(time.Hour),
+		CreatedAt:         signedIn,
+	}
+}
+
+// save runs Save for a request carrying sent and returns the cookies written.
+func save(t *testing.T, s *CookieStore, st *State, sent []*http.Cookie) []*http.Cookie {
+	t.Helper()
+	r := requestWith(sent)
+	w := httptest.NewRecorder()
+	if err := s.Save(w, r, st); err != nil {
+		t.Fatalf("Save: %v", err)
+	}
+	return w.Result().Cookies()
+}
+
+// requestWith returns a request carrying cookies.
+func requestWith(cookies []*http.Cookie) *http.Request {
+	r := httptest.NewRequest(http.MethodGet, "https://app.example.com/", nil)
+	for _, c := range cookies {
+		r.AddCookie(&http.Cookie{Name: c.Name, Value: c.Value})
+	}
+	return r
+}
+
+// live returns the cookies of written that set a value (not deletions).
+func live(written []*http.Cookie) []*http.Cookie {
+	var out []*http.Cookie
+	for _, c := range written {
+		if c.MaxAge >= 0 && c.Value != "" {
+			out = append(out, c)
+		}
+	}
+	return out
+}
+
+// names returns the names of cookies.
+func names(cookies []*http.Cookie) []string {
+	var out []string
+	for _, c := range cookies {
+		out = append(out, c.Name)
+	}
+	return out
+}
+
+func TestCookieStoreRoundTrip(t *testing.T) {
+	for _, tc := range []struct {
+		name   string
+		size   int
+		chunks []string
+	}{
+		{"small", 100, []string{"_oauth2_proxy"}},
+		{"6 KB", 6000, []string{"_oauth2_proxy_0", "_oauth2_proxy_1"}},
+		{"9 KB", 9000, []string{"_oauth2_proxy_0", "_oauth2_proxy_1", "_oauth2_proxy_2"}},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			now := signedIn
+			s := newTestStore(t, &now)
+			written := save(t, s, testState(tc.size), nil)
+			if got := strings.Join(names(written), ","); got != strings.Join(tc.chunks, ",") {
+				t.Fatalf("Save wrote %s, want %s", got, strings.Join(tc.chunks, ","))
+			}
+			for _, c := range written {
+				if n := len(c.String()); n > cookie.MaxLineLen {
+					t.Errorf("cookie %s line is %d bytes, want <= %d", c.Name, n, cookie.MaxLineLen)
+				}
+				if !c.Expires.Equal(signedIn.Add(7 * 24 * time.Hour)) {
+					t.Errorf("cookie %s expires %v, want a week after sign-in", c.Name, c.Expires)
+				}
+			}
+			got, err := s.Load(requestWith(written))
+			if err != nil {
+				t.Fatalf("Load = %v, want the session", err)
+			}
+			want := testState(tc.size)
+			if got.Subject != want.Subject || got.Email != want.Email || got.AccessToken != want.AccessToken ||
+				got.IDToken != want.IDToken || strings.Join(got.Groups, ",") != "admins,staff" ||
+				!got.CreatedAt.Equal(signedIn) || !got.AccessTokenExpiry.Equal(want.AccessTokenExpiry) {
+				t.Errorf("Load = %+v, want %+v", got, want)
+			}
+		})
+	}
+}
+
+func TestCookieStoreLoadRefuses(t *testing.T) {
+	now := signedIn
+	s := newTestStore(t, &now)
+	chunks := save(t, s, testState(9000), nil)
+	if len(chunks) != 3 {
+		t.Fatalf("Save wrote %d chunks, want 3", len(chunks))
+	}
+	swap := func(c []*http.Cookie) []*http.Cookie {
+		out := []*http.Cookie{{Name: c[0].Name, Value: c[1].Value}, {Name: c[1].Name, Value: c[0].Value}, c[2]}
+		return out
+	}
+	tamper := func(c []*http.Cookie) []*http.Cookie {
+		v := []byte(c[1].Value)
+		v[10] ^= 1
+		if v[10] == '=' || v[10] == ';' {
+			v[10] = 'A'
+		}
+		return []*http.Cookie{c[0], {Name: c[1].Name, Value: string(v)}, c[2]}
+	}
+	for _, tc := range []struct {
+		name    string
+		cookies []*http.Cookie
+		after   time.Duration
+	}{
+		{"no cookie", nil, 0},
+		{"missing last chunk", chunks[:2], 0},
+		{"missing middle chunk", []*http.Cookie{chunks[0], chunks[2]}, 0},
+		{"reordered chunks", swap(chunks), 0},
+		{"tampered chunk", tamper(chunks), 0},
+		{"truncated chunk", []*http.Cookie{chunks[0], chunks[1], {Name: chunks[2].Name, Value: chunks[2].Value[:10]}}, 0},
+		{"other cookie name", []*http.Cookie{{Name: "_oauth2_proxy", Value: chunks[0].Value + chunks[1].Value + chunks[2].Value + "x"}}, 0},
+		{"expired", chunks, 7*24*time.Hour + time.Second},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			now = signedIn.Add(tc.after)
+			if got, err := s.Load(requestWith(tc.cookies)); !errors.Is(err, ErrNoSession) {
+				t.Errorf("Load = %v, %v; want ErrNoSession", got, err)
+			}
+		})
+	}
+}
+
+func TestCookieStoreShrinkExpiresUnusedChunks(t *testing.T) {
+	now := signedIn
+	s := newTestStore(t, &now)
+	big := save(t, s, testState(9000), nil)
+	written := save(t, s, testState(100), big)
+	var set, expired []string
+	for _, c := range written {
+		if c.MaxAge < 0 {
+			expired = append(expired, c.Name)
+		} else {
+			set = append(set, c.Name)
+		}
+	}
+	if got, want := strings.Join(set, ","), "_oauth2_proxy"; got != want {
+		t.Errorf("Save set %s, want %s", got, want)
+	}
+	if got, want := strings.Join(expired, ","), "_oauth2_proxy_0,_oauth2_proxy_1,_oauth2_proxy_2"; got != want {
+		t.Errorf("Save expired %s, want %s", got, want)
+	}
+	// Growing again expires the unsplit cookie.
+	written = save(t, s, testState(6000), live(written))
+	if got := written[len(written)-1]; got.Name != "_oauth2_proxy" || got.MaxAge >= 0 {
+		t.Errorf("Save after growing: last cookie %s (Max-Age %d), want _oauth2_proxy expired", got.Name, got.MaxAge)
+	}
+}
+
+func TestCookieStoreClear(t *testing.T) {
+	now := signedIn
+	s := newTestStore(t, &now)
+	sent := append(save(t, s, testState(9000), nil), &http.Cookie{Name: "other", Value: "keep"}, &http.Cookie{Name: "_oauth2_proxy_csrf_1", Value: "x"})
+	w := httptest.NewRecorder()
+	s.Clear(w, requestWith(sent))
+	var expired []string
+	for _, c := range w.Result().Cookies() {
+		if c.MaxAge >= 0 {
+			t.Errorf("Clear set %s, want only deletions", c.Name)
+		}
+		expired = append(expired, c.Name)
+	}
+	if got, want := strings.Join(expired, ","), "_oauth2_proxy_0,_oauth2_proxy_1,_oauth2_proxy_2"; got != want {
+		t.Errorf("Clear expired %s, want %s", got, want)
+	}
+}
+
+func TestDecodeRequiresSubject(t *testing.T) {
+	for _, in := range []string{`{}`, `{"Subject":""}`, `not json`, `[]`} {
+		if got, err := decode([]byte(in)); err == nil {
+			t.Errorf("decode(%q) = %+v, want an error", in, got)
+		}
+	}
+}
