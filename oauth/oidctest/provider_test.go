@@ -1,0 +1,267 @@
+package oidctest
+
+import (
+	"crypto"
+	"encoding/json"
+	"io"
+	"net/http"
+	"net/url"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/golang-jwt/jwt/v5"
+)
+
+const callback = "https://app.example/oauth2/callback"
+
+// authorizeURL builds an authorization request the way a client would.
+func authorizeURL(p *Provider, params map[string]string) string {
+	q := url.Values{
+		"client_id":     {"gatehouse"},
+		"redirect_uri":  {callback},
+		"response_type": {"code"},
+		"scope":         {"openid email"},
+		"state":         {"st"},
+		"nonce":         {"no"},
+	}
+	for k, v := range params {
+		if v == "" {
+			q.Del(k)
+			continue
+		}
+		q.Set(k, v)
+	}
+	return p.Issuer() + "/authorize?" + q.Encode()
+}
+
+// exchange posts a token request with the given form, client_secret_basic
+// unless the form carries client_id.
+func exchange(t *testing.T, p *Provider, form url.Values) (int, map[string]any) {
+	t.Helper()
+	req, err := http.NewRequest(http.MethodPost, p.Issuer()+"/token", strings.NewReader(form.Encode()))
+	if err != nil {
+		t.Fatal(err)
+	}
+	req.Header.Set("Content-Type", "application/x-www-form-urlencoded")
+	if form.Get("client_id") == "" {
+		req.SetBasicAuth("gatehouse", "secret")
+	}
+	return do(t, req)
+}
+
+func do(t *testing.T, req *http.Request) (int, map[string]any) {
+	t.Helper()
+	resp, err := http.DefaultClient.Do(req)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer resp.Body.Close()
+	body, err := io.ReadAll(resp.Body)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var out map[string]any
+	if err := json.Unmarshal(body, &out); err != nil {
+		t.Fatalf("%s %s: decoding %q: %v", req.Method, req.URL.Path, body, err)
+	}
+	return resp.StatusCode, out
+}
+
+// codeFor runs the authorization request and returns the code.
+func codeFor(t *testing.T, p *Provider, params map[string]string) string {
+	t.Helper()
+	back := p.Authorize(t, authorizeURL(p, params))
+	code := back.Query().Get("code")
+	if code == "" || back.Query().Get("state") != "st" {
+		t.Fatalf("Authorize redirected to %s, want a code and state st", back)
+	}
+	return code
+}
+
+// parse verifies raw with p's current key.
+func parse(t *testing.T, p *Provider, raw string) jwt.MapClaims {
+	t.Helper()
+	p.mu.Lock()
+	k := p.key
+	p.mu.Unlock()
+	signer, ok := k.private.(crypto.Signer)
+	if !ok {
+		t.Fatalf("key %T is not a crypto.Signer", k.private)
+	}
+	public := signer.Public()
+	tok, err := jwt.Parse(raw, func(tok *jwt.Token) (any, error) { return public, nil },
+		jwt.WithValidMethods([]string{k.alg}))
+	if err != nil {
+		t.Fatalf("jwt.Parse(%s token) = %v", k.alg, err)
+	}
+	return tok.Claims.(jwt.MapClaims)
+}
+
+func TestDiscovery(t *testing.T) {
+	p := New(t)
+	req, _ := http.NewRequest(http.MethodGet, p.Issuer()+"/.well-known/openid-configuration", nil)
+	status, doc := do(t, req)
+	if status != http.StatusOK {
+		t.Fatalf("discovery status = %d, want 200", status)
+	}
+	want := map[string]string{
+		"issuer":                 p.Issuer(),
+		"authorization_endpoint": p.Issuer() + "/authorize",
+		"token_endpoint":         p.Issuer() + "/token",
+		"userinfo_endpoint":      p.Issuer() + "/userinfo",
+		"jwks_uri":               p.Issuer() + "/jwks",
+		"end_session_endpoint":   p.Issuer() + "/logout",
+	}
+	for k, v := range want {
+		if doc[k] != v {
+			t.Errorf("discovery %s = %v, want %s", k, doc[k], v)
+		}
+	}
+	if got := p.Requests("discovery"); got != 1 {
+		t.Errorf("Requests(discovery) = %d, want 1", got)
+	}
+}
+
+func TestCodeFlow(t *testing.T) {
+	p := New(t)
+	now := time.Date(2030, 1, 2, 3, 4, 5, 0, time.UTC)
+	p.SetClock(func() time.Time { return now })
+	verifier := "a-verifier-long-enough-to-be-one-of-the-rfc-7636-kind-0123456789"
+	code := codeFor(t, p, map[string]string{"code_challenge": s256(verifier), "code_challenge_method": "S256"})
+	status, resp := exchange(t, p, url.Values{
+		"grant_type": {"authorization_code"}, "code": {code},
+		"redirect_uri": {callback}, "code_verifier": {verifier},
+	})
+	if status != http.StatusOK {
+		t.Fatalf("token status = %d (%v), want 200", status, resp)
+	}
+	if resp["token_type"] != "Bearer" || resp["expires_in"] != float64(3600) || resp["refresh_token"] == "" {
+		t.Errorf("token response = %v, want Bearer, expires_in 3600 and a refresh token", resp)
+	}
+	raw, _ := resp["id_token"].(string)
+	claims := parse(t, p, raw)
+	want := map[string]any{
+		"iss": p.Issuer(), "aud": "gatehouse", "sub": "u-123", "nonce": "no",
+		"email": "alice@example.com", "email_verified": true, "preferred_username": "alice",
+		"iat": float64(now.Unix()), "exp": float64(now.Add(time.Hour).Unix()),
+	}
+	for k, v := range want {
+		if claims[k] != v {
+			t.Errorf("id token %s = %v, want %v", k, claims[k], v)
+		}
+	}
+	if g, _ := claims["groups"].([]any); len(g) != 2 || g[0] != "admins" || g[1] != "staff" {
+		t.Errorf("id token groups = %v, want [admins staff]", claims["groups"])
+	}
+
+	access, _ := resp["access_token"].(string)
+	req, _ := http.NewRequest(http.MethodGet, p.Issuer()+"/userinfo", nil)
+	req.Header.Set("Authorization", "Bearer "+access)
+	status, info := do(t, req)
+	if status != http.StatusOK || info["sub"] != "u-123" || info["email"] != "alice@example.com" {
+		t.Errorf("userinfo = %d %v, want 200 with sub u-123 and alice's email", status, info)
+	}
+	req, _ = http.NewRequest(http.MethodGet, p.Issuer()+"/userinfo", nil)
+	req.Header.Set("Authorization", "Bearer not-a-token")
+	if status, _ := do(t, req); status != http.StatusUnauthorized {
+		t.Errorf("userinfo with a bad token = %d, want 401", status)
+	}
+}
+
+func TestTokenRefusals(t *testing.T) {
+	verifier := "another-verifier-long-enough-to-be-an-rfc-7636-verifier-987654321"
+	tests := []struct {
+		name      string
+		authorize map[string]string
+		form      func(code string) url.Values
+		status    int
+		errCode   string
+	}{
+		{
+			name: "client_secret_post accepted",
+			form: func(code string) url.Values {
+				return url.Values{"grant_type": {"authorization_code"}, "code": {code}, "redirect_uri": {callback},
+					"client_id": {"gatehouse"}, "client_secret": {"secret"}}
+			},
+			status: http.StatusOK,
+		},
+		{
+			name: "wrong secret",
+			form: func(code string) url.Values {
+				return url.Values{"grant_type": {"authorization_code"}, "code": {code}, "redirect_uri": {callback},
+					"client_id": {"gatehouse"}, "client_secret": {"nope"}}
+			},
+			status: http.StatusUnauthorized, errCode: "invalid_client",
+		},
+		{
+			name: "unknown code",
+			form: func(code string) url.Values {
+				return url.Values{"grant_type": {"authorization_code"}, "code": {"x" + code}, "redirect_uri": {callback}}
+			},
+			status: http.StatusBadRequest, errCode: "invalid_grant",
+		},
+		{
+			name: "other redirect_uri",
+			form: func(code string) url.Values {
+				return url.Values{"grant_type": {"authorization_code"}, "code": {code}, "redirect_uri": {callback + "x"}}
+			},
+			status: http.StatusBadRequest, errCode: "invalid_grant",
+		},
+		{
+			name: "refresh grant",
+			form: func(code string) url.Values {
+				return url.Values{"grant_type": {"refresh_token"}, "refresh_token": {code}}
+			},
+			status: http.StatusBadRequest, errCode: "unsupported_grant_type",
+		},
+		{
+			name:      "missing verifier",
+			authorize: map[string]string{"code_challenge": s256(verifier), "code_challenge_method": "S256"},
+			form: func(code string) url.Values {
+				return url.Values{"grant_type": {"authorization_code"}, "code": {code}, "redirect_uri": {callback}}
+			},
+			status: http.StatusBadRequest, errCode: "invalid_grant",
+		},
+		{
+			name:      "wrong verifier",
+			authorize: map[string]string{"code_challenge": s256(verifier), "code_challenge_method": "S256"},
+			form: func(code string) url.Values {
+				return url.Values{"grant_type": {"authorization_code"}, "code": {code}, "redirect_uri": {callback},
+					"code_verifier": {verifier + "x"}}
+			},
+			status: http.StatusBadRequest, errCode: "invalid_grant",
+		},
+		{
+			name: "verifier without challenge",
+			form: func(code string) url.Values {
+				return url.Values{"grant_type": {"authorization_code"}, "code": {code}, "redirect_uri": {callback},
+					"code_verifier": {verifier}}
+			},
+			status: http.StatusBadRequest, errCode: "invalid_grant",
+		},
+	}
+	p := New(t)
+	for _, tt := range tests {
+		tt := tt
+		t.Run(tt.name, func(t *testing.T) {
+			code := codeFor(t, p, tt.authorize)
+			status, resp := exchange(t, p, tt.form(code))
+			if status != tt.status || (tt.errCode != "" && resp["error"] != tt.errCode) {
+				t.Errorf("token = %d %v, want %d %q", status, resp["error"], tt.status, tt.errCode)
+			}
+		})
+	}
+}
+
+func TestCodeIsSingleUse(t *testing.T) {
+	p := New(t)
+	code := codeFor(t, p, nil)
+	form := url.Values{"grant_type": {"authorization_code"}, "code": {code}, "redirect_uri": {callback}}
+	if status, resp := exchange(t, p, form); status != http.StatusOK {
+		t.Fatalf("first token request = %d %v, want 200", status, resp)
+	}
+	if status, resp := exchange(t, p, form); status != http.StatusBadRequest || resp["error"] != "invalid_grant" {
+		t.Errorf("second token request = %d %v, want 400 invalid_grant", status, resp)
+	}
+}
