@@ -1,0 +1,144 @@
+package cookie
+
+import (
+	"crypto/aes"
+	"crypto/cipher"
+	"crypto/hmac"
+	"crypto/rand"
+	"crypto/sha256"
+	"encoding/base64"
+	"encoding/binary"
+	"errors"
+	"fmt"
+	"io"
+	"time"
+)
+
+// ErrInvalid is returned by Open for a value that is malformed, altered,
+// sealed for another cookie name or under another secret.
+var ErrInvalid = errors.New("cookie: invalid value")
+
+// ErrExpired is returned by Open for an authentic value whose expiry has passed.
+var ErrExpired = errors.New("cookie: expired")
+
+const (
+	// secretLen is the only secret length NewCodec accepts.
+	secretLen = 32
+	// keyLabel is the HMAC-SHA256 message that derives the AES key from the
+	// secret; another purpose derives another key with another label.
+	keyLabel = "gatehouse cookie AES-256-GCM v1"
+	// version is the first byte of every sealed value; a new format gets a
+	// new byte and Open rejects the ones it does not know.
+	version = 1
+	// timesLen is the length of the issued and expires Unix seconds that
+	// precede the payload inside the ciphertext.
+	timesLen = 16
+	// maxClockSkew is how far in the future an issued time may lie before
+	// Open treats the value as invalid.
+	maxClockSkew = 5 * time.Minute
+)
+
+// encoding is unpadded URL-safe base64 that rejects non-zero trailing bits,
+// so a sealed value has exactly one spelling.
+var encoding = base64.RawURLEncoding.Strict()
+
+// Codec seals and opens cookie values with AES-256-GCM under a key derived
+// from a secret. A Codec is immutable and safe for concurrent use; create it
+// with NewCodec.
+type Codec struct {
+	aead   cipher.AEAD
+	random io.Reader
+}
+
+// NewCodec returns a Codec for a 32-byte secret. The AES key is
+// HMAC-SHA256(secret, "gatehouse cookie AES-256-GCM v1"), so the raw secret is
+// never the cipher key and other purposes can derive other keys from it.
+func NewCodec(secret []byte) (*Codec, error) {
+	if len(secret) != secretLen {
+		return nil, fmt.Errorf("cookie: secret must be %d bytes, got %d", secretLen, len(secret))
+	}
+	mac := hmac.New(sha256.New, secret)
+	mac.Write([]byte(keyLabel))
+	block, err := aes.NewCipher(mac.Sum(nil))
+	if err != nil {
+		return nil, fmt.Errorf("cookie: %w", err)
+	}
+	aead, err := cipher.NewGCM(block)
+	if err != nil {
+		return nil, fmt.Errorf("cookie: %w", err)
+	}
+	return &Codec{aead: aead, random: rand.Reader}, nil
+}
+
+// Seal encrypts payload for the cookie called name, carrying issued and
+// expires inside the ciphertext. The name is the AEAD additional data, so the
+// value does not open under another cookie name. Both times are kept to the
+// whole second (truncated), so a value never outlives expires. The result is
+// unpadded URL-safe base64, safe as a cookie value. Seal fails only when
+// crypto/rand does.
+func (c *Codec) Seal(name string, payload []byte, issued, expires time.Time) (string, error) {
+	nonceLen := c.aead.NonceSize()
+	// version | nonce | ciphertext of (issued | expires | payload) | tag
+	out := make([]byte, 1+nonceLen, 1+nonceLen+timesLen+len(payload)+c.aead.Overhead())
+	out[0] = version
+	if _, err := io.ReadFull(c.random, out[1:]); err != nil {
+		return "", fmt.Errorf("cookie: reading a random nonce: %w", err)
+	}
+	plain := make([]byte, timesLen, timesLen+len(payload))
+	binary.BigEndian.PutUint64(plain[0:8], uint64(issued.Unix()))
+	binary.BigEndian.PutUint64(plain[8:16], uint64(expires.Unix()))
+	plain = append(plain, payload...)
+	out = c.aead.Seal(out, out[1:], plain, additionalData(name))
+	return encoding.EncodeToString(out), nil
+}
+
+// Open reverses Seal for the cookie called name and returns the payload and
+// its issued time (in UTC). It returns ErrInvalid for a value that is too
+// long, not canonical base64url, of an unknown version, altered, sealed for
+// another name or under another secret, or issued more than five minutes
+// after now; and ErrExpired for an authentic value when now is not before its
+// expiry. Values longer than MaxChunks*MaxLineLen are rejected before decoding.
+func (c *Codec) Open(name, value string, now time.Time) ([]byte, time.Time, error) {
+	nonceLen := c.aead.NonceSize()
+	minLen := encoding.EncodedLen(1 + nonceLen + timesLen + c.aead.Overhead())
+	if len(value) < minLen || len(value) > MaxChunks*MaxLineLen || !isBase64URL(value) {
+		return nil, time.Time{}, ErrInvalid
+	}
+	raw, err := encoding.DecodeString(value)
+	if err != nil || raw[0] != version {
+		return nil, time.Time{}, ErrInvalid
+	}
+	plain, err := c.aead.Open(nil, raw[1:1+nonceLen], raw[1+nonceLen:], additionalData(name))
+	if err != nil {
+		return nil, time.Time{}, ErrInvalid
+	}
+	issued := time.Unix(int64(binary.BigEndian.Uint64(plain[0:8])), 0).UTC()
+	expires := time.Unix(int64(binary.BigEndian.Uint64(plain[8:16])), 0).UTC()
+	if issued.After(now.Add(maxClockSkew)) {
+		return nil, time.Time{}, ErrInvalid
+	}
+	if !now.Before(expires) {
+		return nil, time.Time{}, ErrExpired
+	}
+	return plain[timesLen:], issued, nil
+}
+
+// additionalData binds the format version and the cookie name to a sealed value.
+func additionalData(name string) []byte {
+	ad := make([]byte, 0, 1+len(name))
+	ad = append(ad, version)
+	return append(ad, name...)
+}
+
+// isBase64URL reports whether s holds only the unpadded base64url alphabet;
+// the decoder alone would skip '\r' and '\n', giving one value many spellings.
+func isBase64URL(s string) bool {
+	for i := 0; i < len(s); i++ {
+		b := s[i]
+		ok := 'A' <= b && b <= 'Z' || 'a' <= b && b <= 'z' || '0' <= b && b <= '9' || b == '-' || b == '_'
+		if !ok {
+			return false
+		}
+	}
+	return true
+}

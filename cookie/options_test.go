@@ -1,0 +1,45 @@
+package cookie
+
+import (
+	"net/http"
+	"testing"
+	"time"
+)
+
+func TestOptions(t *testing.T) {
+	expires := time.Date(2025, time.March, 4, 6, 6, 7, 0, time.UTC)
+	tests := []struct {
+		name   string
+		cookie *http.Cookie
+		want   string
+	}{
+		{
+			"New with every attribute",
+			testOptions.New("_gatehouse", "v", expires),
+			"_gatehouse=v; Path=/; Domain=auth.example.com; Expires=Tue, 04 Mar 2025 06:06:07 GMT; HttpOnly; Secure; SameSite=Lax",
+		},
+		{
+			"New host-only session cookie",
+			Options{Path: "/", SameSite: http.SameSiteStrictMode}.New("s", "v", time.Time{}),
+			"s=v; Path=/; SameSite=Strict",
+		},
+		{
+			"Expired with every attribute",
+			testOptions.Expired("_gatehouse"),
+			"_gatehouse=; Path=/; Domain=auth.example.com; Expires=Thu, 01 Jan 1970 00:00:00 GMT; Max-Age=0; HttpOnly; Secure; SameSite=Lax",
+		},
+		{
+			"Expired zero options",
+			Options{}.Expired("s"),
+			"s=; Expires=Thu, 01 Jan 1970 00:00:00 GMT; Max-Age=0",
+		},
+	}
+	for _, tc := range tests {
+		tc := tc
+		t.Run(tc.name, func(t *testing.T) {
+			if got := tc.cookie.String(); got != tc.want {
+				t.Fatalf("String() = %q, want %q", got, tc.want)
+			}
+		})
+	}
+}

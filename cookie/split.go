@@ -1,0 +1,155 @@
+package cookie
+
+import (
+	"errors"
+	"net/http"
+	"strconv"
+	"strings"
+)
+
+// MaxLineLen is the longest Set-Cookie header value Split lets a cookie have:
+// 4000 bytes, under the 4096 bytes browsers keep per cookie.
+const MaxLineLen = 4000
+
+// MaxChunks bounds how many chunks Split writes and Join reads.
+const MaxChunks = 16
+
+// ErrTooLarge is returned by Split when a cookie does not fit in MaxChunks
+// chunks of at most MaxLineLen bytes each.
+var ErrTooLarge = errors.New("cookie: value too large")
+
+// ErrNotFound is returned by Join when the request has neither the cookie
+// nor its first chunk.
+var ErrNotFound = errors.New("cookie: not found")
+
+// Split returns []*http.Cookie{c} when len(c.String()) <= MaxLineLen;
+// otherwise c's value cut into cookies named c.Name+"_0", c.Name+"_1", ...,
+// each with c's attributes and each whose String() is at most MaxLineLen
+// bytes. It returns ErrTooLarge when more than MaxChunks would be needed.
+// Split does not change c.
+func Split(c *http.Cookie) ([]*http.Cookie, error) {
+	if len(c.String()) <= MaxLineLen {
+		return []*http.Cookie{c}, nil
+	}
+	if c.Value == "" || len(c.Value) > MaxChunks*MaxLineLen {
+		return nil, ErrTooLarge
+	}
+	var parts []*http.Cookie
+	rest := c.Value
+	for i := 0; rest != ""; i++ {
+		if i == MaxChunks {
+			return nil, ErrTooLarge
+		}
+		p, n := fitChunk(c, i, rest)
+		if n == 0 {
+			return nil, ErrTooLarge
+		}
+		parts = append(parts, p)
+		rest = rest[n:]
+	}
+	return parts, nil
+}
+
+// fitChunk returns chunk i of c holding the longest prefix of rest that keeps
+// its Set-Cookie line within MaxLineLen, and that prefix's length (0 when
+// the attributes alone leave no room).
+func fitChunk(c *http.Cookie, i int, rest string) (*http.Cookie, int) {
+	p := *c
+	p.Name = c.Name + "_" + strconv.Itoa(i)
+	p.Raw = ""
+	p.Unparsed = nil
+	n := len(rest)
+	if n > MaxLineLen {
+		n = MaxLineLen
+	}
+	for n > 0 {
+		p.Value = rest[:n]
+		// Each value byte takes one byte of the line, plus two for quotes
+		// when the value holds a space or comma, so cutting the excess
+		// converges in a step or two.
+		excess := len(p.String()) - MaxLineLen
+		if excess <= 0 {
+			return &p, n
+		}
+		n -= excess
+	}
+	return nil, 0
+}
+
+// Join returns the value written under name: the cookie called name if
+// cookies has it, otherwise the concatenated values of name_0, name_1, ...
+// (consecutive, stopping at the first missing index; at most MaxChunks). The
+// first cookie of a name wins. It returns ErrNotFound when neither name nor
+// name_0 is present. Joining is purely textual; integrity (tampering,
+// reordering, a missing chunk) is caught by Codec.Open.
+func Join(cookies []*http.Cookie, name string) (string, error) {
+	var parts [MaxChunks]string
+	var found [MaxChunks]bool
+	for _, c := range cookies {
+		if c == nil {
+			continue
+		}
+		if c.Name == name {
+			return c.Value, nil
+		}
+		i, ok := chunkIndex(name, c.Name)
+		if ok && !found[i] {
+			parts[i] = c.Value
+			found[i] = true
+		}
+	}
+	if !found[0] {
+		return "", ErrNotFound
+	}
+	var b strings.Builder
+	for i := 0; i < MaxChunks && found[i]; i++ {
+		b.WriteString(parts[i])
+	}
+	return b.String(), nil
+}
+
+// IsPart reports whether candidate is name itself or one of its chunks: name
+// + "_" + decimal digits, with no sign and no leading zeros except "0".
+func IsPart(name, candidate string) bool {
+	if candidate == name {
+		return true
+	}
+	suffix, ok := chunkSuffix(name, candidate)
+	return ok && isIndex(suffix)
+}
+
+// chunkIndex returns the chunk number candidate has as a chunk of name, if
+// it is one that Join reads (below MaxChunks).
+func chunkIndex(name, candidate string) (int, bool) {
+	suffix, ok := chunkSuffix(name, candidate)
+	if !ok || len(suffix) > 2 || !isIndex(suffix) {
+		return 0, false
+	}
+	i, err := strconv.Atoi(suffix)
+	if err != nil || i >= MaxChunks {
+		return 0, false
+	}
+	return i, true
+}
+
+// chunkSuffix returns what follows name + "_" in candidate.
+func chunkSuffix(name, candidate string) (string, bool) {
+	if len(candidate) <= len(name)+1 || candidate[:len(name)] != name || candidate[len(name)] != '_' {
+		return "", false
+	}
+	return candidate[len(name)+1:], true
+}
+
+// isIndex reports whether s is a non-empty decimal number without sign or
+// leading zeros ("0" itself allowed).
+func isIndex(s string) bool {
+	if s == "" || (s[0] == '0' && len(s) > 1) {
+		return false
+	}
+	for i := 0; i < len(s); i++ {
+		if s[i] < '0' || s[i] > '9' {
+			return false
+		}
+	}
+	return true
+}
