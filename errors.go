@@ -1,0 +1,124 @@
+package gatehouse
+
+import (
+	"errors"
+	"fmt"
+	"html"
+	"io"
+	"net/http"
+	"strings"
+	"sync"
+)
+
+// Errors the handlers return; fail maps them to a status. The message a client
+// sees is the status's own text, never an error string.
+var (
+	errBadRequest   = errors.New("bad request")
+	errUnauthorized = errors.New("not signed in")
+	errForbidden    = errors.New("not authorized")
+	errProvider     = errors.New("identity provider failed")
+	errNotFound     = errors.New("no such endpoint")
+)
+
+// statusOf returns the HTTP status for a handler's error.
+func statusOf(err error) int {
+	switch {
+	case errors.Is(err, errBadRequest):
+		return http.StatusBadRequest
+	case errors.Is(err, errUnauthorized):
+		return http.StatusUnauthorized
+	case errors.Is(err, errForbidden):
+		return http.StatusForbidden
+	case errors.Is(err, errNotFound):
+		return http.StatusNotFound
+	case errors.Is(err, errProvider):
+		return http.StatusBadGateway
+	}
+	return http.StatusInternalServerError
+}
+
+// fail answers r with the status for err and logs err: faults of the identity
+// provider or our own at error level, a client's bad request at debug level.
+// Error strings never hold tokens, codes or cookie values.
+func (g *Gatehouse) fail(w http.ResponseWriter, r *http.Request, err error) {
+	status := statusOf(err)
+	if status >= 500 {
+		g.log.errorf("%s %s: %v", r.Method, r.URL.Path, err)
+	} else {
+		g.log.debugf("%s %s: %d: %v", r.Method, r.URL.Path, status, err)
+	}
+	writeStatus(w, r, status)
+}
+
+// writeStatus answers with status and a short body in the format the client
+// asked for.
+func writeStatus(w http.ResponseWriter, r *http.Request, status int) {
+	text := http.StatusText(status)
+	noStore(w)
+	if wantsJSON(r) {
+		w.Header().Set("Content-Type", "application/json")
+		w.WriteHeader(status)
+		fmt.Fprintf(w, "{\"error\":%q}\n", strings.ToLower(text))
+		return
+	}
+	writePage(w, status, text, fmt.Sprintf("<p>%d %s</p>", status, html.EscapeString(text)))
+}
+
+// wantsJSON reports whether the client prefers a JSON body.
+func wantsJSON(r *http.Request) bool {
+	return strings.Contains(strings.ToLower(r.Header.Get("Accept")), "application/json")
+}
+
+// noStore keeps browsers and proxies from caching an answer that depends on
+// the session.
+func noStore(w http.ResponseWriter) {
+	w.Header().Set("Cache-Control", "no-store")
+}
+
+// writePage writes a small HTML page; body must already be escaped.
+func writePage(w http.ResponseWriter, status int, title, body string) {
+	h := w.Header()
+	h.Set("Content-Type", "text/html; charset=utf-8")
+	h.Set("X-Content-Type-Options", "nosniff")
+	h.Set("X-Frame-Options", "DENY")
+	h.Set("Content-Security-Policy", "default-src 'none'; style-src 'unsafe-inline'; form-action 'self'; frame-ancestors 'none'")
+	h.Set("Referrer-Policy", "no-referrer")
+	w.WriteHeader(status)
+	fmt.Fprintf(w, pageTemplate, html.EscapeString(title), body)
+}
+
+// pageTemplate is the frame of every page Gatehouse shows: a title and a body.
+const pageTemplate = `<!DOCTYPE html>
+<html lang="en"><head><meta charset="utf-8"><meta name="viewport" content="width=device-width, initial-scale=1">
+<title>%[1]s</title>
+<style>body{font-family:system-ui,sans-serif;max-width:28rem;margin:15vh auto;padding:0 1rem;color:#222;text-align:center}
+a.button{display:inline-block;padding:.7rem 1.4rem;background:#1f5fbf;color:#fff;border-radius:.4rem;text-decoration:none}</style>
+</head><body><h1>%[1]s</h1>
+%[2]s
+</body></html>
+`
+
+// logger writes Gatehouse's log lines where Traefik collects a plugin's
+// output: standard output is Traefik's debug log, standard error its error log.
+type logger struct {
+	prefix string
+	mu     sync.Mutex
+	debug  io.Writer
+	err    io.Writer
+}
+
+// newLogger returns a logger for the middleware called name.
+func newLogger(name string, debug, err io.Writer) *logger {
+	return &logger{prefix: "gatehouse[" + name + "]: ", debug: debug, err: err}
+}
+
+func (l *logger) debugf(format string, args ...any) { l.write(l.debug, format, args) }
+
+func (l *logger) errorf(format string, args ...any) { l.write(l.err, format, args) }
+
+func (l *logger) write(w io.Writer, format string, args []any) {
+	line := l.prefix + fmt.Sprintf(format, args...) + "\n"
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	io.WriteString(w, line)
+}

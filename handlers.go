@@ -1,0 +1,280 @@
+package gatehouse
+
+import (
+	"encoding/json"
+	"errors"
+	"fmt"
+	"html"
+	"net/http"
+	"net/url"
+	"strings"
+
+	"github.com/gatehouse-auth/gatehouse/cookie"
+	"github.com/gatehouse-auth/gatehouse/oauth"
+	"github.com/gatehouse-auth/gatehouse/session"
+)
+
+// endpoint returns the handler of the endpoint at path under proxyPrefix, or
+// nil when there is none and the request is the app's.
+func (g *Gatehouse) endpoint(path string) func(w http.ResponseWriter, r *http.Request) error {
+	switch path {
+	case "/start":
+		return g.start
+	case "/callback":
+		return g.callback
+	case "/sign_in":
+		return g.signIn
+	case "/sign_out":
+		return g.signOut
+	case "/auth":
+		return g.auth
+	case "/userinfo":
+		return g.userinfo
+	}
+	return nil
+}
+
+// guard lets r through to the app when a skip rule allows it or it carries the
+// session of an authorized user, with that user's identity headers; otherwise
+// it asks the browser to sign in.
+func (g *Gatehouse) guard(w http.ResponseWriter, r *http.Request) error {
+	g.headers.strip(r.Header)
+	if g.cfg.skipsAuth(r) {
+		g.forward(w, r, nil)
+		return nil
+	}
+	s, err := g.sessions.Load(r)
+	if err != nil {
+		g.log.debugf("%s %s: %v", r.Method, r.URL.Path, err)
+		return g.challenge(w, r)
+	}
+	if err := g.authorize(s); err != nil {
+		return err
+	}
+	g.forward(w, r, s)
+	return nil
+}
+
+// forward hands r to the app, or answers it with the static upstream's
+// status. s is nil for a request a skip rule let through.
+func (g *Gatehouse) forward(w http.ResponseWriter, r *http.Request, s *session.State) {
+	if g.cfg.staticStatus != 0 {
+		if s != nil {
+			g.headers.authResponse(w.Header(), s)
+		}
+		noStore(w)
+		w.WriteHeader(g.cfg.staticStatus)
+		return
+	}
+	if s != nil {
+		g.headers.upstream(r.Header, s)
+	}
+	if g.cfg.stripAuthCookies {
+		stripCookies(r, g.ownsCookie)
+	}
+	g.next.ServeHTTP(w, r)
+}
+
+// ownsCookie reports whether the cookie called name is Gatehouse's.
+func (g *Gatehouse) ownsCookie(name string) bool {
+	return cookie.IsPart(g.cfg.cookieName, name) || g.flows.owns(name)
+}
+
+// challenge answers a request without a session: a browser navigation is sent
+// to sign in and back; anything else gets 401, never a redirect it cannot
+// follow.
+func (g *Gatehouse) challenge(w http.ResponseWriter, r *http.Request) error {
+	if !isNavigation(r, requestMethod(r, g.cfg.reverseProxy)) || g.cfg.isAPIRoute(r) {
+		return errUnauthorized
+	}
+	rd := originalURL(r, g.cfg.reverseProxy)
+	if g.cfg.skipProviderButton {
+		return g.beginSignIn(w, r, rd)
+	}
+	noStore(w)
+	http.Redirect(w, r, g.cfg.proxyPrefix+"/sign_in?rd="+url.QueryEscape(rd), http.StatusFound)
+	return nil
+}
+
+// signIn shows the sign-in page, or with skipProviderButton goes straight to
+// the identity provider.
+func (g *Gatehouse) signIn(w http.ResponseWriter, r *http.Request) error {
+	rd := g.redirectTarget(r)
+	if g.cfg.skipProviderButton {
+		return g.beginSignIn(w, r, rd)
+	}
+	start := g.cfg.proxyPrefix + "/start?rd=" + url.QueryEscape(rd)
+	noStore(w)
+	writePage(w, http.StatusOK, "Sign in",
+		`<p><a class="button" href="`+html.EscapeString(start)+`">Sign in with OpenID Connect</a></p>`)
+	return nil
+}
+
+// start begins a sign-in at the identity provider.
+func (g *Gatehouse) start(w http.ResponseWriter, r *http.Request) error {
+	return g.beginSignIn(w, r, g.redirectTarget(r))
+}
+
+// beginSignIn remembers a new sign-in in its flow cookie and sends the browser
+// to the identity provider; after the callback it goes on to rd.
+func (g *Gatehouse) beginSignIn(w http.ResponseWriter, r *http.Request, rd string) error {
+	f, err := oauth.NewFlow()
+	if err != nil {
+		return err
+	}
+	redirectURL := g.redirectURL(r)
+	authURL, err := g.provider.AuthCodeURL(r.Context(), redirectURL, f)
+	if err != nil {
+		return fmt.Errorf("%w: %v", errProvider, err)
+	}
+	st := flow{State: f.State, Nonce: f.Nonce, Verifier: f.Verifier, RedirectURL: redirectURL, RD: rd}
+	if err := g.flows.save(w, r, st); err != nil {
+		return err
+	}
+	noStore(w)
+	http.Redirect(w, r, authURL, http.StatusFound)
+	return nil
+}
+
+// callback completes a sign-in: it matches the state to a flow cookie,
+// redeems the code, checks the user against the authorization rules, writes
+// the session and sends the browser on to where it was going.
+func (g *Gatehouse) callback(w http.ResponseWriter, r *http.Request) error {
+	q := r.URL.Query()
+	f, err := g.flows.take(w, r, q.Get("state"))
+	if err != nil {
+		return fmt.Errorf("%w: %v", errBadRequest, err)
+	}
+	if e := q.Get("error"); e != "" {
+		return fmt.Errorf("%w: the identity provider refused the sign-in: %q", errForbidden, stripControls(truncate(e, 64)))
+	}
+	code := q.Get("code")
+	if code == "" {
+		return fmt.Errorf("%w: callback without a code", errBadRequest)
+	}
+	tokens, id, err := g.provider.Redeem(r.Context(), f.RedirectURL, code, f.oauthFlow())
+	if err != nil {
+		if errors.Is(err, oauth.ErrRejected) {
+			return fmt.Errorf("%w: %v", errForbidden, err)
+		}
+		return fmt.Errorf("%w: %v", errProvider, err)
+	}
+	s := &session.State{
+		Subject:           id.Subject,
+		Email:             id.Email,
+		PreferredUsername: id.PreferredUsername,
+		Groups:            id.Groups,
+		AccessToken:       tokens.AccessToken,
+		IDToken:           tokens.IDToken,
+		RefreshToken:      tokens.RefreshToken,
+		AccessTokenExpiry: tokens.Expiry,
+		CreatedAt:         g.now(),
+	}
+	if err := g.authorize(s); err != nil {
+		return err
+	}
+	if err := g.sessions.Save(w, r, s); err != nil {
+		return err
+	}
+	g.log.debugf("signed in %q", stripControls(s.Subject))
+	noStore(w)
+	http.Redirect(w, r, f.RD, http.StatusFound)
+	return nil
+}
+
+// signOut clears the session and every sign-in in progress, then goes to a
+// validated rd.
+func (g *Gatehouse) signOut(w http.ResponseWriter, r *http.Request) error {
+	g.sessions.Clear(w, r)
+	g.flows.clear(w, r)
+	noStore(w)
+	http.Redirect(w, r, g.redirectTarget(r), http.StatusFound)
+	return nil
+}
+
+// auth answers whether r carries the session of an authorized user: 202 with
+// the auth-response headers, 401 without a session, 403 when not authorized.
+// nginx's auth_request and Traefik's ForwardAuth call it.
+func (g *Gatehouse) auth(w http.ResponseWriter, r *http.Request) error {
+	if g.cfg.skipsAuth(r) {
+		noStore(w)
+		w.WriteHeader(http.StatusAccepted)
+		return nil
+	}
+	s, err := g.sessions.Load(r)
+	if err != nil {
+		return fmt.Errorf("%w: %v", errUnauthorized, err)
+	}
+	if err := g.authorize(s); err != nil {
+		return err
+	}
+	g.headers.authResponse(w.Header(), s)
+	noStore(w)
+	w.WriteHeader(http.StatusAccepted)
+	return nil
+}
+
+// userinfo answers the signed-in user's identity as JSON.
+func (g *Gatehouse) userinfo(w http.ResponseWriter, r *http.Request) error {
+	s, err := g.sessions.Load(r)
+	if err != nil {
+		return fmt.Errorf("%w: %v", errUnauthorized, err)
+	}
+	groups := s.Groups
+	if groups == nil {
+		groups = []string{}
+	}
+	body, err := json.Marshal(map[string]any{
+		"user":              s.Subject,
+		"email":             s.Email,
+		"groups":            groups,
+		"preferredUsername": s.PreferredUsername,
+	})
+	if err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	noStore(w)
+	w.Write(body)
+	return nil
+}
+
+// redirectURL returns the callback URL: redirectURL when configured, else the
+// request's scheme and host with proxyPrefix + "/callback".
+func (g *Gatehouse) redirectURL(r *http.Request) string {
+	if g.cfg.redirectURL != "" {
+		return g.cfg.redirectURL
+	}
+	return requestScheme(r) + "://" + requestHost(r, g.cfg.reverseProxy) + g.cfg.proxyPrefix + "/callback"
+}
+
+// redirectTarget returns where to send the browser after signing in or out:
+// the first allowed of the rd parameter, X-Auth-Request-Redirect and (with
+// reverseProxy) the X-Forwarded-* original URL, as oauth2-proxy does; "/" when
+// none is allowed. A relative target is made absolute on the request's host,
+// because the callback may be served on another host.
+func (g *Gatehouse) redirectTarget(r *http.Request) string {
+	host := requestHost(r, g.cfg.reverseProxy)
+	candidates := []string{r.URL.Query().Get("rd"), r.Header.Get("X-Auth-Request-Redirect")}
+	if g.cfg.reverseProxy && r.Header.Get("X-Forwarded-Uri") != "" &&
+		!strings.HasPrefix(requestPath(r, true), g.cfg.proxyPrefix+"/") {
+		candidates = append(candidates, originalURL(r, true))
+	}
+	for _, rd := range candidates {
+		if rd != "" && g.cfg.redirects.allowed(rd, host) {
+			if strings.HasPrefix(rd, "/") {
+				rd = requestScheme(r) + "://" + host + rd
+			}
+			return rd
+		}
+	}
+	return requestScheme(r) + "://" + host + "/"
+}
+
+// truncate returns at most n bytes of s.
+func truncate(s string, n int) string {
+	if len(s) > n {
+		return s[:n]
+	}
+	return s
+}

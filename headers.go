@@ -1,0 +1,172 @@
+package gatehouse
+
+import (
+	"net/http"
+	"strings"
+
+	"github.com/gatehouse-auth/gatehouse/session"
+)
+
+// headerInjector moves a session's identity into headers: those of the
+// request going upstream, and those of an auth response (/auth, a static
+// upstream) that a proxy in front copies to its own upstream.
+type headerInjector interface {
+	// strip deletes, from a client's request, every header the injector may
+	// set, in every spelling an app or proxy might read.
+	strip(h http.Header)
+	// upstream sets the identity headers of a request going to the app.
+	upstream(h http.Header, s *session.State)
+	// authResponse sets the headers of an auth response.
+	authResponse(h http.Header, s *session.State)
+}
+
+// identityHeaders is the headerInjector of oauth2-proxy's header options.
+type identityHeaders struct {
+	cfg *settings
+	// owned holds the normalized names of every header stripped from clients.
+	owned map[string]bool
+}
+
+// identityHeaderNames are the headers Gatehouse may set. They are stripped
+// from every client request whatever the options, so an app never sees a
+// client's copy of one, even when the option that sets it is off.
+var identityHeaderNames = []string{
+	"X-Forwarded-User", "X-Forwarded-Email", "X-Forwarded-Groups",
+	"X-Forwarded-Preferred-Username", "X-Forwarded-Access-Token",
+	"X-Auth-Request-User", "X-Auth-Request-Email", "X-Auth-Request-Groups",
+	"X-Auth-Request-Preferred-Username", "X-Auth-Request-Access-Token",
+}
+
+// newIdentityHeaders returns the injector for cfg.
+func newIdentityHeaders(cfg *settings) *identityHeaders {
+	owned := make(map[string]bool)
+	for _, name := range identityHeaderNames {
+		owned[normalizeHeader(name)] = true
+	}
+	for _, name := range cfg.authResponseHeaders {
+		owned[normalizeHeader(name)] = true
+	}
+	if cfg.passAuthorization {
+		owned["authorization"] = true
+	}
+	return &identityHeaders{cfg: cfg, owned: owned}
+}
+
+// normalizeHeader folds the spellings of a header name that proxies and
+// frameworks treat alike: any case, and "_" or "." in place of "-" (CGI-style
+// servers and some frameworks map X_Forwarded_User to X-Forwarded-User).
+func normalizeHeader(name string) string {
+	b := []byte(strings.ToLower(name))
+	for i := 0; i < len(b); i++ {
+		if b[i] == '_' || b[i] == '.' {
+			b[i] = '-'
+		}
+	}
+	return string(b)
+}
+
+func (i *identityHeaders) strip(h http.Header) {
+	for name := range h {
+		if i.owned[normalizeHeader(name)] {
+			delete(h, name)
+		}
+	}
+}
+
+func (i *identityHeaders) upstream(h http.Header, s *session.State) {
+	if i.cfg.passUserHeaders {
+		setHeader(h, "X-Forwarded-User", s.Subject)
+		setHeader(h, "X-Forwarded-Email", s.Email)
+		setHeader(h, "X-Forwarded-Groups", strings.Join(s.Groups, ","))
+		setHeader(h, "X-Forwarded-Preferred-Username", s.PreferredUsername)
+	}
+	if i.cfg.passAccessToken {
+		setHeader(h, "X-Forwarded-Access-Token", s.AccessToken)
+	}
+	if i.cfg.passAuthorization && s.IDToken != "" {
+		setHeader(h, "Authorization", "Bearer "+s.IDToken)
+	}
+	if len(i.cfg.authResponseHeaders) > 0 {
+		resp := make(http.Header)
+		i.authResponse(resp, s)
+		for _, name := range i.cfg.authResponseHeaders {
+			if v := resp.Get(name); v != "" {
+				h.Set(name, v)
+			}
+		}
+	}
+}
+
+func (i *identityHeaders) authResponse(h http.Header, s *session.State) {
+	if i.cfg.setXAuthRequest {
+		setHeader(h, "X-Auth-Request-User", s.Subject)
+		setHeader(h, "X-Auth-Request-Email", s.Email)
+		setHeader(h, "X-Auth-Request-Groups", strings.Join(s.Groups, ","))
+		setHeader(h, "X-Auth-Request-Preferred-Username", s.PreferredUsername)
+		if i.cfg.passAccessToken {
+			setHeader(h, "X-Auth-Request-Access-Token", s.AccessToken)
+		}
+	}
+	if i.cfg.setAuthorization && s.IDToken != "" {
+		setHeader(h, "Authorization", "Bearer "+s.IDToken)
+	}
+}
+
+// setHeader sets name to v with every control character removed, so no claim
+// can split a header; an empty value sets nothing.
+func setHeader(h http.Header, name, v string) {
+	if v = stripControls(v); v != "" {
+		h.Set(name, v)
+	}
+}
+
+// stripControls removes ASCII control characters (CR and LF among them) from v.
+func stripControls(v string) string {
+	clean := true
+	for i := 0; i < len(v); i++ {
+		if v[i] < 0x20 || v[i] == 0x7f {
+			clean = false
+			break
+		}
+	}
+	if clean {
+		return v
+	}
+	b := make([]byte, 0, len(v))
+	for i := 0; i < len(v); i++ {
+		if v[i] >= 0x20 && v[i] != 0x7f {
+			b = append(b, v[i])
+		}
+	}
+	return string(b)
+}
+
+// stripCookies removes from r's Cookie headers every cookie isOwn names,
+// keeping the others byte for byte.
+func stripCookies(r *http.Request, isOwn func(name string) bool) {
+	lines := r.Header.Values("Cookie")
+	if len(lines) == 0 {
+		return
+	}
+	var kept []string
+	for _, line := range lines {
+		for _, part := range strings.Split(line, ";") {
+			part = strings.TrimSpace(part)
+			if part == "" {
+				continue
+			}
+			name := part
+			if i := strings.IndexByte(part, '='); i >= 0 {
+				name = strings.TrimSpace(part[:i])
+			}
+			if !isOwn(name) {
+				kept = append(kept, part)
+			}
+		}
+	}
+	if len(kept) == 0 {
+		r.Header.Del("Cookie")
+		return
+	}
+	r.Header.Set("Cookie", strings.Join(kept, "; "))
+}

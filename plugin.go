@@ -1,0 +1,163 @@
+package gatehouse
+
+import (
+	"context"
+	"fmt"
+	"net/http"
+	"os"
+	"strings"
+	"time"
+
+	"github.com/gatehouse-auth/gatehouse/oauth"
+	"github.com/gatehouse-auth/gatehouse/session"
+)
+
+// Config is the middleware's configuration as Traefik's dynamic configuration
+// delivers it. Option names are oauth2-proxy's flags in lowerCamel
+// (--cookie-secret is cookieSecret); Traefik matches them to these fields
+// case-insensitively. The README's option table documents each one.
+type Config struct {
+	OIDCIssuerURL       string
+	ClientID            string
+	ClientSecret        string
+	ClientSecretFile    string
+	RedirectURL         string
+	Scope               string
+	CodeChallengeMethod string
+	OIDCEmailClaim      string
+	OIDCGroupsClaim     string
+
+	CookieName     string
+	CookieSecret   string
+	CookieDomains  []string
+	CookiePath     string
+	CookieExpire   string
+	CookieSecure   bool
+	CookieHTTPOnly bool
+	CookieSameSite string
+
+	ProxyPrefix        string
+	ReverseProxy       bool
+	WhitelistDomains   []string
+	EmailDomains       []string
+	AllowedGroups      []string
+	SkipAuthRoutes     []string
+	SkipAuthPreflight  bool
+	APIRoutes          []string
+	SkipProviderButton bool
+
+	PassUserHeaders         bool
+	PassAccessToken         bool
+	PassAuthorizationHeader bool
+	SetXAuthRequest         bool
+	SetAuthorizationHeader  bool
+	AuthResponseHeaders     []string
+	StripAuthCookies        bool
+	Upstream                string
+}
+
+// CreateConfig returns a Config holding oauth2-proxy's defaults. Traefik calls
+// it before decoding the user's options over it.
+func CreateConfig() *Config {
+	return &Config{
+		Scope:               "openid email profile",
+		CodeChallengeMethod: "S256",
+		OIDCEmailClaim:      "email",
+		OIDCGroupsClaim:     "groups",
+		CookieName:          "_oauth2_proxy",
+		CookiePath:          "/",
+		CookieExpire:        "168h",
+		CookieSecure:        true,
+		CookieHTTPOnly:      true,
+		CookieSameSite:      "lax",
+		ProxyPrefix:         "/oauth2",
+		PassUserHeaders:     true,
+		StripAuthCookies:    true,
+	}
+}
+
+// provider is the identity provider as the middleware uses it: a URL to send
+// the browser to, and a code to redeem for an identity.
+type provider interface {
+	AuthCodeURL(ctx context.Context, redirectURL string, f oauth.Flow) (string, error)
+	Redeem(ctx context.Context, redirectURL, code string, f oauth.Flow) (oauth.Tokens, oauth.Identity, error)
+}
+
+// Gatehouse is the middleware: it answers the endpoints under proxyPrefix,
+// and lets a request through to the next handler only with a valid session of
+// an authorized user, carrying that user's identity headers.
+type Gatehouse struct {
+	next     http.Handler
+	name     string
+	cfg      *settings
+	provider provider
+	sessions session.Store
+	flows    *flowStore
+	headers  headerInjector
+	now      func() time.Time
+	log      *logger
+}
+
+// New builds the middleware called name from config. It validates every
+// option, reporting all problems at once, and does no network I/O: the
+// identity provider is contacted at the first sign-in.
+func New(ctx context.Context, next http.Handler, config *Config, name string) (http.Handler, error) {
+	g, err := build(next, config, name, time.Now, newLogger(name, os.Stdout, os.Stderr))
+	if err != nil {
+		// Returned apart from g: Yaegi loses the error of a two-value
+		// return whose first value is converted to an interface.
+		return nil, err
+	}
+	return g, nil
+}
+
+// build is New with the clock and the log as parameters, for tests.
+func build(next http.Handler, config *Config, name string, now func() time.Time, log *logger) (*Gatehouse, error) {
+	if config == nil {
+		config = CreateConfig()
+	}
+	cfg, err := newSettings(config)
+	if err != nil {
+		return nil, fmt.Errorf("gatehouse %s: %w", name, err)
+	}
+	g := &Gatehouse{
+		next:    next,
+		name:    name,
+		cfg:     cfg,
+		now:     now,
+		log:     log,
+		headers: newIdentityHeaders(cfg),
+	}
+	g.provider = oauth.NewOIDC(oauth.Config{
+		IssuerURL:        cfg.issuerURL,
+		ClientID:         cfg.clientID,
+		ClientSecret:     cfg.clientSecret,
+		ClientSecretFile: cfg.clientSecretFile,
+		Scopes:           cfg.scopes,
+		PKCE:             cfg.pkce,
+		EmailClaim:       cfg.emailClaim,
+		GroupsClaim:      cfg.groupsClaim,
+		Now:              now,
+	})
+	g.sessions = session.NewCookieStore(cfg.cookieName, cfg.codec, cfg.cookieExpire, cfg.cookieOptions, now)
+	g.flows = newFlowStore(cfg, now)
+	return g, nil
+}
+
+// ServeHTTP answers Gatehouse's own endpoints and guards everything else.
+func (g *Gatehouse) ServeHTTP(w http.ResponseWriter, r *http.Request) {
+	if strings.HasPrefix(r.URL.Path, g.cfg.proxyPrefix+"/") {
+		if h := g.endpoint(r.URL.Path[len(g.cfg.proxyPrefix):]); h != nil {
+			g.serve(w, r, h)
+			return
+		}
+	}
+	g.serve(w, r, g.guard)
+}
+
+// serve runs h and turns its error, if any, into a response.
+func (g *Gatehouse) serve(w http.ResponseWriter, r *http.Request, h func(w http.ResponseWriter, r *http.Request) error) {
+	if err := h(w, r); err != nil {
+		g.fail(w, r, err)
+	}
+}

@@ -1,0 +1,437 @@
+package gatehouse
+
+import (
+	"encoding/base64"
+	"errors"
+	"fmt"
+	"net/http"
+	"net/url"
+	"regexp"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/gatehouse-auth/gatehouse/cookie"
+	"github.com/traefik/paerser/types"
+)
+
+// settings is a validated Config in the form the handlers use. It is built once
+// by New and never changed, so requests share it without locks.
+type settings struct {
+	issuerURL        string
+	clientID         string
+	clientSecret     string
+	clientSecretFile string
+	redirectURL      string // "" means derived from each request
+	scopes           []string
+	pkce             bool
+	emailClaim       string
+	groupsClaim      string
+
+	cookieName    string
+	codec         *cookie.Codec
+	cookieDomains []string
+	cookiePath    string
+	cookieExpire  time.Duration
+	cookieSecure  bool
+	cookieHTTP    bool
+	cookieSite    http.SameSite
+
+	proxyPrefix        string
+	reverseProxy       bool
+	redirects          redirectPolicy
+	emailDomains       []string
+	anyEmail           bool
+	allowedGroups      []string
+	skipAuth           []routeRule
+	skipPreflight      bool
+	apiRoutes          []*regexp.Regexp
+	skipProviderButton bool
+
+	passUserHeaders     bool
+	passAccessToken     bool
+	passAuthorization   bool
+	setXAuthRequest     bool
+	setAuthorization    bool
+	authResponseHeaders []string
+	stripAuthCookies    bool
+	staticStatus        int // 0: call the next handler
+}
+
+// routeRule is one skipAuthRoutes entry: a path pattern, for one method or all.
+type routeRule struct {
+	method string // "" matches every method
+	path   *regexp.Regexp
+}
+
+// problems collects configuration errors so that New can report all of them.
+type problems struct{ errs []error }
+
+// addf records a problem with option.
+func (p *problems) addf(option, format string, args ...any) {
+	p.errs = append(p.errs, fmt.Errorf("%s: %s", option, fmt.Sprintf(format, args...)))
+}
+
+// add records err, if any.
+func (p *problems) add(err error) {
+	if err != nil {
+		p.errs = append(p.errs, err)
+	}
+}
+
+// newSettings validates c, returning every problem it finds joined in one error.
+func newSettings(c *Config) (*settings, error) {
+	var p problems
+	s := &settings{
+		clientID:           strings.TrimSpace(c.ClientID),
+		clientSecret:       c.ClientSecret,
+		clientSecretFile:   strings.TrimSpace(c.ClientSecretFile),
+		emailClaim:         orDefault(c.OIDCEmailClaim, "email"),
+		groupsClaim:        orDefault(c.OIDCGroupsClaim, "groups"),
+		cookieName:         strings.TrimSpace(c.CookieName),
+		cookiePath:         orDefault(c.CookiePath, "/"),
+		cookieSecure:       c.CookieSecure,
+		cookieHTTP:         c.CookieHTTPOnly,
+		reverseProxy:       c.ReverseProxy,
+		skipPreflight:      c.SkipAuthPreflight,
+		skipProviderButton: c.SkipProviderButton,
+		passUserHeaders:    c.PassUserHeaders,
+		passAccessToken:    c.PassAccessToken,
+		passAuthorization:  c.PassAuthorizationHeader,
+		setXAuthRequest:    c.SetXAuthRequest,
+		setAuthorization:   c.SetAuthorizationHeader,
+		stripAuthCookies:   c.StripAuthCookies,
+	}
+	s.issuerURL = checkIssuer(&p, c.OIDCIssuerURL)
+	if s.clientID == "" {
+		p.addf("clientID", "is required")
+	}
+	if s.clientSecret != "" && s.clientSecretFile != "" {
+		p.addf("clientSecret", "set either clientSecret or clientSecretFile, not both")
+	}
+	if s.clientSecret == "" && s.clientSecretFile == "" {
+		p.addf("clientSecret", "is required (or clientSecretFile)")
+	}
+	s.redirectURL = checkRedirectURL(&p, c.RedirectURL)
+	s.scopes = strings.Fields(orDefault(c.Scope, "openid email profile"))
+	if !contains(s.scopes, "openid") {
+		p.addf("scope", "must include openid, got %q", c.Scope)
+	}
+	switch strings.ToLower(strings.TrimSpace(c.CodeChallengeMethod)) {
+	case "s256":
+		s.pkce = true
+	case "", "none":
+	default:
+		p.addf("codeChallengeMethod", "must be S256 or none, got %q", c.CodeChallengeMethod)
+	}
+
+	if !validToken(s.cookieName) {
+		p.addf("cookieName", "%q is not a valid cookie name", c.CookieName)
+	}
+	s.codec = checkCookieSecret(&p, c.CookieSecret)
+	s.cookieDomains = checkCookieDomains(&p, c.CookieDomains)
+	if !strings.HasPrefix(s.cookiePath, "/") || strings.ContainsAny(s.cookiePath, ";\r\n") {
+		p.addf("cookiePath", "must be a path starting with /, got %q", c.CookiePath)
+	}
+	s.cookieExpire = checkDuration(&p, "cookieExpire", orDefault(c.CookieExpire, "168h"))
+	s.cookieSite = checkSameSite(&p, c.CookieSameSite)
+	if s.cookieSite == http.SameSiteNoneMode && !s.cookieSecure {
+		p.addf("cookieSameSite", "none requires cookieSecure: browsers drop such cookies otherwise")
+	}
+
+	s.proxyPrefix = strings.TrimRight(orDefault(c.ProxyPrefix, "/oauth2"), "/")
+	if !strings.HasPrefix(s.proxyPrefix, "/") || strings.ContainsAny(s.proxyPrefix, "?#% \t\r\n\\") {
+		p.addf("proxyPrefix", "must be a path like /oauth2, got %q", c.ProxyPrefix)
+	}
+	var err error
+	s.redirects, err = newRedirectPolicy(trimList(c.WhitelistDomains))
+	p.add(err)
+	s.emailDomains, s.anyEmail = checkEmailDomains(&p, c.EmailDomains)
+	s.allowedGroups = trimList(c.AllowedGroups)
+	if len(s.emailDomains) == 0 && !s.anyEmail && len(s.allowedGroups) == 0 {
+		p.addf("emailDomains", `an authorization rule is required: set emailDomains ("*" for any email) or allowedGroups`)
+	}
+	s.skipAuth = checkSkipAuthRoutes(&p, c.SkipAuthRoutes)
+	s.apiRoutes = checkRegexps(&p, "apiRoutes", c.APIRoutes)
+	s.authResponseHeaders = checkHeaderNames(&p, c.AuthResponseHeaders)
+	s.staticStatus = checkUpstream(&p, c.Upstream)
+
+	if len(p.errs) > 0 {
+		return nil, errors.Join(p.errs...)
+	}
+	return s, nil
+}
+
+// orDefault returns v trimmed, or def when v is blank.
+func orDefault(v, def string) string {
+	if v = strings.TrimSpace(v); v != "" {
+		return v
+	}
+	return def
+}
+
+// trimList trims every entry of list and drops the empty ones. Traefik splits
+// "a, b" from a label into "a" and " b".
+func trimList(list []string) []string {
+	var out []string
+	for _, v := range list {
+		if v = strings.TrimSpace(v); v != "" {
+			out = append(out, v)
+		}
+	}
+	return out
+}
+
+// contains reports whether list holds v.
+func contains(list []string, v string) bool {
+	for _, x := range list {
+		if x == v {
+			return true
+		}
+	}
+	return false
+}
+
+func checkIssuer(p *problems, raw string) string {
+	raw = strings.TrimSpace(raw)
+	if raw == "" {
+		p.addf("oidcIssuerURL", "is required")
+		return ""
+	}
+	u, err := url.Parse(raw)
+	if err != nil || (u.Scheme != "https" && u.Scheme != "http") || u.Host == "" || u.User != nil || u.RawQuery != "" || u.Fragment != "" {
+		p.addf("oidcIssuerURL", "must be an http(s) URL without query or fragment, got %q", raw)
+		return ""
+	}
+	return raw
+}
+
+func checkRedirectURL(p *problems, raw string) string {
+	raw = strings.TrimSpace(raw)
+	if raw == "" {
+		return ""
+	}
+	u, err := url.Parse(raw)
+	if err != nil || (u.Scheme != "https" && u.Scheme != "http") || u.Host == "" || u.User != nil || u.Fragment != "" {
+		p.addf("redirectURL", "must be an absolute http(s) URL, got %q", raw)
+		return ""
+	}
+	return raw
+}
+
+// checkCookieSecret accepts 32 bytes given raw or base64-encoded (standard or
+// URL alphabet, padded or not), as oauth2-proxy does.
+func checkCookieSecret(p *problems, raw string) *cookie.Codec {
+	raw = strings.TrimSpace(raw)
+	if raw == "" {
+		p.addf("cookieSecret", "is required (32 bytes, raw or base64)")
+		return nil
+	}
+	secret := []byte(raw)
+	for _, enc := range []*base64.Encoding{base64.StdEncoding, base64.URLEncoding, base64.RawStdEncoding, base64.RawURLEncoding} {
+		if b, err := enc.DecodeString(raw); err == nil && len(b) == 32 {
+			secret = b
+			break
+		}
+	}
+	if len(secret) != 32 {
+		p.addf("cookieSecret", "must be 32 bytes, raw or base64, got %d", len(secret))
+		return nil
+	}
+	codec, err := cookie.NewCodec(secret)
+	if err != nil {
+		p.addf("cookieSecret", "%v", err)
+		return nil
+	}
+	return codec
+}
+
+func checkCookieDomains(p *problems, list []string) []string {
+	var out []string
+	for _, d := range trimList(list) {
+		d = strings.ToLower(strings.TrimPrefix(d, "."))
+		if d == "" || strings.ContainsAny(d, ":/;, \t\r\n\\") || strings.Contains(d, "..") {
+			p.addf("cookieDomains", "%q is not a domain", d)
+			continue
+		}
+		out = append(out, d)
+	}
+	return out
+}
+
+// checkDuration parses a Traefik-style duration: "168h", "90s" or bare seconds.
+func checkDuration(p *problems, option, raw string) time.Duration {
+	var d types.Duration
+	if err := d.Set(raw); err != nil || d <= 0 {
+		p.addf(option, "must be a positive duration such as 168h or 3600, got %q", raw)
+		return 0
+	}
+	return time.Duration(d)
+}
+
+func checkSameSite(p *problems, raw string) http.SameSite {
+	switch strings.ToLower(strings.TrimSpace(raw)) {
+	case "lax", "":
+		return http.SameSiteLaxMode
+	case "strict":
+		return http.SameSiteStrictMode
+	case "none":
+		return http.SameSiteNoneMode
+	}
+	p.addf("cookieSameSite", "must be lax, strict or none, got %q", raw)
+	return http.SameSiteLaxMode
+}
+
+// checkEmailDomains returns the allowed email domains, each with a leading "@"
+// for an exact domain or "." for a domain and its subdomains, and whether "*"
+// allows any email.
+func checkEmailDomains(p *problems, list []string) ([]string, bool) {
+	var out []string
+	anyEmail := false
+	for _, d := range trimList(list) {
+		d = strings.ToLower(d)
+		switch {
+		case d == "*":
+			anyEmail = true
+		case strings.HasPrefix(d, "*.") || strings.HasPrefix(d, "."):
+			d = "." + strings.TrimPrefix(strings.TrimPrefix(d, "*"), ".")
+			if !validDomainChars(d[1:]) {
+				p.addf("emailDomains", "%q is not a domain", d)
+				continue
+			}
+			out = append(out, d)
+		default:
+			if !validDomainChars(d) {
+				p.addf("emailDomains", "%q is not a domain", d)
+				continue
+			}
+			out = append(out, "@"+d)
+		}
+	}
+	return out, anyEmail
+}
+
+// validDomainChars reports whether d looks like a DNS name.
+func validDomainChars(d string) bool {
+	if d == "" || strings.HasPrefix(d, ".") || strings.HasSuffix(d, ".") || strings.Contains(d, "..") {
+		return false
+	}
+	for i := 0; i < len(d); i++ {
+		c := d[i]
+		if !(c >= 'a' && c <= 'z' || c >= '0' && c <= '9' || c == '-' || c == '.') {
+			return false
+		}
+	}
+	return true
+}
+
+// checkSkipAuthRoutes parses "METHOD=regex" or "regex" entries, matched
+// against the request path only.
+func checkSkipAuthRoutes(p *problems, list []string) []routeRule {
+	var out []routeRule
+	for _, entry := range trimList(list) {
+		// One assignment a variable: Yaegi drops the second target of
+		// method, pattern = a, b when both were declared together.
+		method := ""
+		pattern := entry
+		if i := strings.Index(entry, "="); i > 0 && isMethod(entry[:i]) {
+			method = strings.ToUpper(entry[:i])
+			pattern = entry[i+1:]
+		}
+		re, err := regexp.Compile(pattern)
+		if err != nil {
+			p.addf("skipAuthRoutes", "%q is not a regular expression: %v", pattern, err)
+			continue
+		}
+		out = append(out, routeRule{method: method, path: re})
+	}
+	return out
+}
+
+// isMethod reports whether s is an HTTP method name.
+func isMethod(s string) bool {
+	switch strings.ToUpper(s) {
+	case http.MethodGet, http.MethodHead, http.MethodPost, http.MethodPut, http.MethodPatch,
+		http.MethodDelete, http.MethodOptions, http.MethodConnect, http.MethodTrace:
+		return true
+	}
+	return false
+}
+
+func checkRegexps(p *problems, option string, list []string) []*regexp.Regexp {
+	var out []*regexp.Regexp
+	for _, pattern := range trimList(list) {
+		re, err := regexp.Compile(pattern)
+		if err != nil {
+			p.addf(option, "%q is not a regular expression: %v", pattern, err)
+			continue
+		}
+		out = append(out, re)
+	}
+	return out
+}
+
+// checkHeaderNames canonicalizes authResponseHeaders entries.
+func checkHeaderNames(p *problems, list []string) []string {
+	var out []string
+	for _, name := range trimList(list) {
+		if !validToken(name) {
+			p.addf("authResponseHeaders", "%q is not a header name", name)
+			continue
+		}
+		out = append(out, http.CanonicalHeaderKey(name))
+	}
+	return out
+}
+
+// checkUpstream accepts "" (call the next handler) or "static://NNN".
+func checkUpstream(p *problems, raw string) int {
+	raw = strings.TrimSpace(raw)
+	if raw == "" {
+		return 0
+	}
+	code, err := strconv.Atoi(strings.TrimPrefix(raw, "static://"))
+	if !strings.HasPrefix(raw, "static://") || err != nil || code < 200 || code > 599 {
+		p.addf("upstream", `must be empty or "static://" and a status code such as 202, got %q`, raw)
+		return 0
+	}
+	return code
+}
+
+// validToken reports whether s is a non-empty RFC 7230 token.
+func validToken(s string) bool {
+	if s == "" {
+		return false
+	}
+	for i := 0; i < len(s); i++ {
+		c := s[i]
+		if c <= ' ' || c >= 0x7f || strings.IndexByte(`()<>@,;:\"/[]?={}`, c) >= 0 {
+			return false
+		}
+	}
+	return true
+}
+
+// cookieOptions returns the attributes of the cookies written in answer to r.
+// The domain is the longest of cookieDomains that r's host is or is under;
+// with none, the cookie is host-only.
+func (s *settings) cookieOptions(r *http.Request) cookie.Options {
+	return cookie.Options{
+		Path:     s.cookiePath,
+		Domain:   s.cookieDomainFor(hostname(requestHost(r, s.reverseProxy))),
+		Secure:   s.cookieSecure,
+		HTTPOnly: s.cookieHTTP,
+		SameSite: s.cookieSite,
+	}
+}
+
+// cookieDomainFor picks the cookie domain for host.
+func (s *settings) cookieDomainFor(host string) string {
+	best := ""
+	for _, d := range s.cookieDomains {
+		if (host == d || strings.HasSuffix(host, "."+d)) && len(d) > len(best) {
+			best = d
+		}
+	}
+	return best
+}
