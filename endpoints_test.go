@@ -1,0 +1,255 @@
+package gatehouse
+
+import (
+	"net/http"
+	"net/url"
+	"strings"
+	"testing"
+)
+
+func TestAuthEndpoint(t *testing.T) {
+	env := newTestEnv(t, func(c *Config) {
+		c.SetXAuthRequest = true
+		c.PassAccessToken = true
+		c.SetAuthorizationHeader = true
+	})
+	if resp, _ := env.do(http.MethodGet, env.url("/oauth2/auth"), nil); resp.StatusCode != http.StatusUnauthorized || resp.Header.Get("Location") != "" {
+		t.Errorf("/oauth2/auth without a session = %d (Location %q), want 401", resp.StatusCode, resp.Header.Get("Location"))
+	}
+	env.signIn("/")
+	resp, _ := env.do(http.MethodGet, env.url("/oauth2/auth"), nil)
+	if resp.StatusCode != http.StatusAccepted {
+		t.Fatalf("/oauth2/auth with a session = %d, want 202", resp.StatusCode)
+	}
+	for k, v := range map[string]string{
+		"X-Auth-Request-User": "u-123", "X-Auth-Request-Email": "alice@example.com",
+		"X-Auth-Request-Groups": "admins,staff", "X-Auth-Request-Preferred-Username": "alice",
+	} {
+		if got := resp.Header.Get(k); got != v {
+			t.Errorf("/oauth2/auth %s = %q, want %q", k, got, v)
+		}
+	}
+	if resp.Header.Get("X-Auth-Request-Access-Token") == "" || !strings.HasPrefix(resp.Header.Get("Authorization"), "Bearer ") {
+		t.Errorf("/oauth2/auth lacks the access token or Authorization header")
+	}
+	if resp.Header.Get("Cache-Control") != "no-store" {
+		t.Errorf("/oauth2/auth Cache-Control = %q, want no-store", resp.Header.Get("Cache-Control"))
+	}
+}
+
+func TestAuthEndpointForbidsOtherGroups(t *testing.T) {
+	env := newTestEnv(t, func(c *Config) {
+		c.EmailDomains = nil
+		c.AllowedGroups = []string{"admins"}
+	})
+	env.signIn("/")
+	if resp, _ := env.do(http.MethodGet, env.url("/oauth2/auth"), nil); resp.StatusCode != http.StatusAccepted {
+		t.Fatalf("/oauth2/auth in an allowed group = %d, want 202", resp.StatusCode)
+	}
+	env.idp.SetClaims(map[string]any{"sub": "u-456", "email": "bob@example.com", "email_verified": true, "groups": []string{"staff"}})
+	resp, body, _ := env.browse(env.url("/oauth2/start?rd=/"), nil)
+	if resp.StatusCode != http.StatusForbidden || !strings.Contains(body, "Forbidden") {
+		t.Errorf("sign-in outside allowedGroups = %d, want a 403 page", resp.StatusCode)
+	}
+	// The refused sign-in did not replace alice's session.
+	if resp, _ := env.do(http.MethodGet, env.url("/oauth2/userinfo"), nil); resp.StatusCode != http.StatusOK {
+		t.Errorf("/oauth2/userinfo after a refused sign-in = %d, want alice's session", resp.StatusCode)
+	}
+}
+
+func TestSignInRefusesOtherEmailDomains(t *testing.T) {
+	env := newTestEnv(t, nil)
+	env.idp.SetClaims(map[string]any{"sub": "u-9", "email": "mallory@example.org", "email_verified": true})
+	resp, _, _ := env.browse(env.url("/oauth2/start?rd=/"), nil)
+	if resp.StatusCode != http.StatusForbidden {
+		t.Errorf("sign-in from example.org = %d, want 403", resp.StatusCode)
+	}
+	if jar := env.cookies(); len(jar) != 0 {
+		t.Errorf("a refused sign-in left cookies %v", keys(jar))
+	}
+}
+
+func TestUserinfo(t *testing.T) {
+	env := newTestEnv(t, nil)
+	if resp, _ := env.do(http.MethodGet, env.url("/oauth2/userinfo"), http.Header{"Accept": {"application/json"}}); resp.StatusCode != http.StatusUnauthorized {
+		t.Errorf("/oauth2/userinfo without a session = %d, want 401", resp.StatusCode)
+	}
+	env.signIn("/")
+	resp, body := env.do(http.MethodGet, env.url("/oauth2/userinfo"), nil)
+	if resp.StatusCode != http.StatusOK || resp.Header.Get("Content-Type") != "application/json" {
+		t.Fatalf("/oauth2/userinfo = %d %s", resp.StatusCode, resp.Header.Get("Content-Type"))
+	}
+	m := decodeJSON(t, body)
+	if m["user"] != "u-123" || m["email"] != "alice@example.com" || m["preferredUsername"] != "alice" {
+		t.Errorf("/oauth2/userinfo = %v", m)
+	}
+}
+
+func TestStaticUpstream(t *testing.T) {
+	env := newTestEnv(t, func(c *Config) {
+		c.Upstream = "static://202"
+		c.SetXAuthRequest = true
+		c.SkipProviderButton = true
+	})
+	if resp, _ := env.do(http.MethodGet, env.url("/"), http.Header{"Accept": {"*/*"}}); resp.StatusCode != http.StatusUnauthorized {
+		t.Errorf("static upstream without a session = %d, want 401", resp.StatusCode)
+	}
+	resp, _, hops := env.browse(env.url("/x"), nil)
+	if resp.StatusCode != http.StatusAccepted || resp.Header.Get("X-Auth-Request-Email") != "alice@example.com" {
+		t.Errorf("static upstream after sign-in = %d (email %q) via %v, want 202 with X-Auth-Request-Email",
+			resp.StatusCode, resp.Header.Get("X-Auth-Request-Email"), hops)
+	}
+	if n := env.appCount(); n != 0 {
+		t.Errorf("static upstream called the app %d times", n)
+	}
+}
+
+func TestCallbackRefusesBadState(t *testing.T) {
+	env := newTestEnv(t, nil)
+	resp, _ := env.do(http.MethodGet, env.url("/oauth2/start?rd=/"), nil)
+	auth, _ := resp.Location()
+	back := env.idp.Authorize(t, auth.String())
+	for _, tc := range []struct{ name, query string }{
+		{"no state", "code=" + back.Query().Get("code")},
+		{"other state", "code=" + back.Query().Get("code") + "&state=" + url.QueryEscape("x"+back.Query().Get("state"))},
+		{"huge state", "code=c&state=" + strings.Repeat("s", 4000)},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			if resp, _ := env.do(http.MethodGet, env.url("/oauth2/callback?"+tc.query), nil); resp.StatusCode != http.StatusBadRequest {
+				t.Errorf("callback with %s = %d, want 400", tc.name, resp.StatusCode)
+			}
+		})
+	}
+	if n := env.idp.Requests("token"); n != 0 {
+		t.Errorf("a bad state reached the token endpoint %d times", n)
+	}
+	// The real state still works once, and only once.
+	if resp, _ := env.do(http.MethodGet, back.String(), nil); resp.StatusCode != http.StatusFound {
+		t.Fatalf("callback with the right state = %d, want 302", resp.StatusCode)
+	}
+	if resp, _ := env.do(http.MethodGet, back.String(), nil); resp.StatusCode != http.StatusBadRequest {
+		t.Errorf("a replayed callback = %d, want 400", resp.StatusCode)
+	}
+}
+
+func TestCallbackRefusesWrongNonceAndProviderErrors(t *testing.T) {
+	env := newTestEnv(t, nil)
+	env.idp.SetNonceOverride("not-the-nonce")
+	if resp, _, _ := env.browse(env.url("/oauth2/start?rd=/"), nil); resp.StatusCode != http.StatusForbidden {
+		t.Errorf("sign-in with a wrong nonce = %d, want 403", resp.StatusCode)
+	}
+	if _, ok := env.cookies()["_oauth2_proxy"]; ok {
+		t.Error("a wrong nonce produced a session")
+	}
+	env.idp.SetNonceOverride("")
+	resp, _ := env.do(http.MethodGet, env.url("/oauth2/start?rd=/"), nil)
+	auth, _ := resp.Location()
+	state := auth.Query().Get("state")
+	if resp, body := env.do(http.MethodGet, env.url("/oauth2/callback?error=access_denied&state="+url.QueryEscape(state)), nil); resp.StatusCode != http.StatusForbidden || strings.Contains(body, state) {
+		t.Errorf("callback with error=access_denied = %d, want 403 without echoing the state", resp.StatusCode)
+	}
+}
+
+func TestProviderDownIs502(t *testing.T) {
+	env := newTestEnv(t, nil)
+	env.idp.SetHandler("discovery", http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		http.Error(w, "down", http.StatusServiceUnavailable)
+	}))
+	if resp, _ := env.do(http.MethodGet, env.url("/oauth2/start?rd=/"), nil); resp.StatusCode != http.StatusBadGateway {
+		t.Errorf("start with the provider down = %d, want 502", resp.StatusCode)
+	}
+}
+
+func TestParallelSignInsDoNotClobber(t *testing.T) {
+	env := newTestEnv(t, nil)
+	var callbacks []*url.URL
+	for _, rd := range []string{"/tab-1", "/tab-2", "/tab-3"} {
+		resp, _ := env.do(http.MethodGet, env.url("/oauth2/start?rd="+rd), nil)
+		auth, _ := resp.Location()
+		callbacks = append(callbacks, env.idp.Authorize(t, auth.String()))
+	}
+	// Finish them in reverse order: each lands on its own tab's page.
+	for i := len(callbacks) - 1; i >= 0; i-- {
+		resp, _ := env.do(http.MethodGet, callbacks[i].String(), nil)
+		loc, _ := resp.Location()
+		want := env.url("/tab-" + string(rune('1'+i)))
+		if resp.StatusCode != http.StatusFound || loc == nil || loc.String() != want {
+			t.Errorf("callback %d = %d to %v, want 302 to %s", i+1, resp.StatusCode, loc, want)
+		}
+	}
+}
+
+func TestTooManyParallelSignInsForgetTheOldest(t *testing.T) {
+	env := newTestEnv(t, nil)
+	var first *url.URL
+	for i := 0; i < maxFlows+2; i++ {
+		resp, _ := env.do(http.MethodGet, env.url("/oauth2/start?rd=/"), nil)
+		if i == 0 {
+			auth, _ := resp.Location()
+			first = env.idp.Authorize(t, auth.String())
+		}
+	}
+	flows := 0
+	for name := range env.cookies() {
+		if strings.Contains(name, "_csrf_") {
+			flows++
+		}
+	}
+	if flows != maxFlows {
+		t.Errorf("flow cookies = %d, want at most %d", flows, maxFlows)
+	}
+	if resp, _ := env.do(http.MethodGet, first.String(), nil); resp.StatusCode != http.StatusBadRequest {
+		t.Errorf("the oldest sign-in's callback = %d, want 400 (forgotten)", resp.StatusCode)
+	}
+}
+
+func TestHostileRedirectsThroughSignIn(t *testing.T) {
+	env := newTestEnv(t, nil)
+	hostile := []string{
+		"//evil.example/", "https://evil.example/", "/\\evil.example", "https://app@evil.example/",
+		"javascript:alert(1)", "/\t/evil.example", "https://" + strings.TrimPrefix(env.srv.URL, "http://") + ".evil.example/",
+	}
+	for _, rd := range hostile {
+		env.jar.SetCookies(mustURL(env.srv.URL), nil)
+		resp, _, hops := env.browse(env.url("/oauth2/start?rd="+url.QueryEscape(rd)), http.Header{"X-Auth-Request-Redirect": {rd}})
+		if resp.StatusCode != http.StatusOK || hops[len(hops)-1] != env.url("/") {
+			t.Errorf("sign-in with rd %q ended at %v (%d), want the app's /", rd, hops[len(hops)-1], resp.StatusCode)
+		}
+	}
+}
+
+// mustURL parses a URL the test made.
+func mustURL(s string) *url.URL {
+	u, err := url.Parse(s)
+	if err != nil {
+		panic(err)
+	}
+	return u
+}
+
+func TestNginxAuthRequestMode(t *testing.T) {
+	env := newTestEnv(t, func(c *Config) {
+		c.ReverseProxy = true
+		c.SetXAuthRequest = true
+		c.SkipAuthRoutes = []string{"^/health$"}
+	})
+	host := strings.TrimPrefix(env.srv.URL, "http://")
+	// nginx's auth_request subrequest for a skipped route of the original URI.
+	if resp, _ := env.do(http.MethodGet, env.url("/oauth2/auth"), http.Header{"X-Forwarded-Uri": {"/health"}}); resp.StatusCode != http.StatusAccepted {
+		t.Errorf("/oauth2/auth for a skipped X-Forwarded-Uri = %d, want 202", resp.StatusCode)
+	}
+	// error_page 401 = /oauth2/sign_in, with X-Auth-Request-Redirect $request_uri.
+	resp, body := env.do(http.MethodGet, env.url("/oauth2/sign_in"), http.Header{"X-Auth-Request-Redirect": {"/orig?q=1"}})
+	if resp.StatusCode != http.StatusOK {
+		t.Fatalf("/oauth2/sign_in = %d", resp.StatusCode)
+	}
+	start := signInLink(t, body)
+	if u := mustURL(start); u.Query().Get("rd") != "http://"+host+"/orig?q=1" {
+		t.Errorf("sign-in link rd = %q, want the X-Auth-Request-Redirect target", u.Query().Get("rd"))
+	}
+	env.signIn("/oauth2/sign_in?rd=/orig")
+	resp, _ = env.do(http.MethodGet, env.url("/oauth2/auth"), http.Header{"X-Forwarded-Uri": {"/orig"}})
+	if resp.StatusCode != http.StatusAccepted || resp.Header.Get("X-Auth-Request-User") != "u-123" {
+		t.Errorf("/oauth2/auth after sign-in = %d (user %q), want 202 with X-Auth-Request-User", resp.StatusCode, resp.Header.Get("X-Auth-Request-User"))
+	}
+}

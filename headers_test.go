@@ -1,0 +1,184 @@
+package gatehouse
+
+import (
+	"net/http"
+	"net/http/httptest"
+	"strings"
+	"testing"
+
+	"github.com/gatehouse-auth/gatehouse/session"
+)
+
+// alice is the session the header tests inject.
+var alice = &session.State{
+	Subject:           "u-123",
+	Email:             "alice@example.com",
+	PreferredUsername: "alice",
+	Groups:            []string{"admins", "staff"},
+	AccessToken:       "access-token",
+	IDToken:           "id-token",
+}
+
+func injectorFor(t *testing.T, edit func(c *Config)) *identityHeaders {
+	t.Helper()
+	c := validConfig()
+	edit(c)
+	s, err := newSettings(c)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return newIdentityHeaders(s)
+}
+
+func TestStripRemovesEverySpelling(t *testing.T) {
+	inj := injectorFor(t, func(c *Config) {
+		c.PassAuthorizationHeader = true
+		c.AuthResponseHeaders = []string{"X-Custom-Identity"}
+	})
+	h := http.Header{}
+	spoofed := []string{
+		"X-Forwarded-User", "x-forwarded-email", "X_Forwarded_Groups", "X.Forwarded.Preferred-Username",
+		"X-FORWARDED-ACCESS-TOKEN", "X-Auth-Request-User", "x_auth_request_email", "X-Auth-Request-Groups",
+		"X-Auth-Request-Preferred-Username", "X-Auth-Request-Access-Token", "Authorization", "authorization",
+		"X-Custom-Identity", "x_custom_identity",
+	}
+	for _, name := range spoofed {
+		h[name] = []string{"evil"}
+	}
+	h.Set("X-Request-Id", "keep")
+	inj.strip(h)
+	for name := range h {
+		if name != "X-Request-Id" {
+			t.Errorf("strip left %q", name)
+		}
+	}
+	if h.Get("X-Request-Id") != "keep" {
+		t.Error("strip removed an unrelated header")
+	}
+}
+
+func TestStripKeepsAuthorizationWhenNotOurs(t *testing.T) {
+	inj := injectorFor(t, func(c *Config) {})
+	h := http.Header{"Authorization": {"Basic dXNlcg=="}}
+	inj.strip(h)
+	if h.Get("Authorization") == "" {
+		t.Error("strip removed Authorization although Gatehouse does not set it")
+	}
+}
+
+func TestUpstreamHeaders(t *testing.T) {
+	for _, tc := range []struct {
+		name string
+		edit func(c *Config)
+		want map[string]string
+	}{
+		{"defaults", func(c *Config) {}, map[string]string{
+			"X-Forwarded-User": "u-123", "X-Forwarded-Email": "alice@example.com",
+			"X-Forwarded-Groups": "admins,staff", "X-Forwarded-Preferred-Username": "alice",
+		}},
+		{"tokens", func(c *Config) {
+			c.PassUserHeaders = false
+			c.PassAccessToken = true
+			c.PassAuthorizationHeader = true
+		}, map[string]string{"X-Forwarded-Access-Token": "access-token", "Authorization": "Bearer id-token"}},
+		{"authResponseHeaders", func(c *Config) {
+			c.PassUserHeaders = false
+			c.SetXAuthRequest = true
+			c.SetAuthorizationHeader = true
+			c.AuthResponseHeaders = []string{"X-Auth-Request-Email", "Authorization"}
+		}, map[string]string{"X-Auth-Request-Email": "alice@example.com", "Authorization": "Bearer id-token"}},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			h := http.Header{}
+			injectorFor(t, tc.edit).upstream(h, alice)
+			if len(h) != len(tc.want) {
+				t.Errorf("upstream set %v, want %v", h, tc.want)
+			}
+			for k, v := range tc.want {
+				if got := h.Get(k); got != v {
+					t.Errorf("upstream %s = %q, want %q", k, got, v)
+				}
+			}
+		})
+	}
+}
+
+func TestAuthResponseHeaders(t *testing.T) {
+	h := http.Header{}
+	injectorFor(t, func(c *Config) {
+		c.SetXAuthRequest = true
+		c.PassAccessToken = true
+		c.SetAuthorizationHeader = true
+	}).authResponse(h, alice)
+	want := map[string]string{
+		"X-Auth-Request-User": "u-123", "X-Auth-Request-Email": "alice@example.com",
+		"X-Auth-Request-Groups": "admins,staff", "X-Auth-Request-Preferred-Username": "alice",
+		"X-Auth-Request-Access-Token": "access-token", "Authorization": "Bearer id-token",
+	}
+	if len(h) != len(want) {
+		t.Errorf("authResponse set %v, want %v", h, want)
+	}
+	for k, v := range want {
+		if got := h.Get(k); got != v {
+			t.Errorf("authResponse %s = %q, want %q", k, got, v)
+		}
+	}
+}
+
+func TestHeaderValuesCarryNoLineBreaks(t *testing.T) {
+	evil := &session.State{Subject: "u\r\nX-Admin: 1", Email: "a@example.com\n", Groups: []string{"g\r\n1"}}
+	h := http.Header{}
+	injectorFor(t, func(c *Config) {}).upstream(h, evil)
+	for k, vs := range h {
+		for _, v := range vs {
+			if strings.ContainsAny(v, "\r\n\x00") {
+				t.Errorf("header %s = %q carries a control character", k, v)
+			}
+		}
+	}
+	if got := h.Get("X-Forwarded-User"); got != "uX-Admin: 1" {
+		t.Errorf("X-Forwarded-User = %q, want the value without CR LF", got)
+	}
+}
+
+func TestStripCookies(t *testing.T) {
+	r := httptest.NewRequest(http.MethodGet, "/", nil)
+	r.Header.Add("Cookie", "_oauth2_proxy=a; theme=dark; _oauth2_proxy_0=b")
+	r.Header.Add("Cookie", "_oauth2_proxy_1=c; _oauth2_proxy_csrf_abc=d; sid=xyz=1")
+	g := &Gatehouse{cfg: &settings{cookieName: "_oauth2_proxy"}, flows: &flowStore{prefix: "_oauth2_proxy_csrf_"}}
+	stripCookies(r, g.ownsCookie)
+	if got, want := strings.Join(r.Header.Values("Cookie"), "|"), "theme=dark; sid=xyz=1"; got != want {
+		t.Errorf("Cookie after strip = %q, want %q", got, want)
+	}
+	r = httptest.NewRequest(http.MethodGet, "/", nil)
+	r.Header.Set("Cookie", "_oauth2_proxy=a")
+	stripCookies(r, g.ownsCookie)
+	if _, ok := r.Header["Cookie"]; ok {
+		t.Errorf("Cookie after stripping the only cookie = %q, want no header", r.Header.Get("Cookie"))
+	}
+}
+
+func TestIsNavigation(t *testing.T) {
+	for _, tc := range []struct {
+		method, accept, xrw string
+		want                bool
+	}{
+		{"GET", "text/html,application/xhtml+xml,application/xml;q=0.9,*/*;q=0.8", "", true},
+		{"HEAD", "text/html", "", true},
+		{"POST", "text/html", "", false},
+		{"GET", "application/json", "", false},
+		{"GET", "application/json, text/html", "", false},
+		{"GET", "*/*", "", false},
+		{"GET", "", "", false},
+		{"GET", "text/html", "XMLHttpRequest", false},
+	} {
+		r := httptest.NewRequest(tc.method, "/", nil)
+		r.Header.Set("Accept", tc.accept)
+		if tc.xrw != "" {
+			r.Header.Set("X-Requested-With", tc.xrw)
+		}
+		if got := isNavigation(r, tc.method); got != tc.want {
+			t.Errorf("isNavigation(%s, Accept %q, X-Requested-With %q) = %v, want %v", tc.method, tc.accept, tc.xrw, got, tc.want)
+		}
+	}
+}

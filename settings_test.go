@@ -1,0 +1,195 @@
+package gatehouse
+
+import (
+	"context"
+	"net/http"
+	"net/http/httptest"
+	"strings"
+	"testing"
+	"time"
+)
+
+// testCookieSecret is base64 for 32 bytes.
+const testCookieSecret = "Z2F0ZWhvdXNlLXRlc3RkYXRhLWNvb2tpZS1zZWNyZXQ="
+
+// validConfig returns the smallest configuration New accepts.
+func validConfig() *Config {
+	c := CreateConfig()
+	c.OIDCIssuerURL = "https://idp.example.com"
+	c.ClientID = "gatehouse"
+	c.ClientSecret = "secret"
+	c.CookieSecret = testCookieSecret
+	c.EmailDomains = []string{"example.com"}
+	return c
+}
+
+func TestNewSettingsDefaults(t *testing.T) {
+	s, err := newSettings(validConfig())
+	if err != nil {
+		t.Fatalf("newSettings(valid) = %v", err)
+	}
+	checks := []struct {
+		name      string
+		got, want any
+	}{
+		{"cookieName", s.cookieName, "_oauth2_proxy"},
+		{"cookiePath", s.cookiePath, "/"},
+		{"cookieExpire", s.cookieExpire, 168 * time.Hour},
+		{"cookieSecure", s.cookieSecure, true},
+		{"cookieHTTPOnly", s.cookieHTTP, true},
+		{"cookieSameSite", s.cookieSite, http.SameSiteLaxMode},
+		{"proxyPrefix", s.proxyPrefix, "/oauth2"},
+		{"scope", strings.Join(s.scopes, " "), "openid email profile"},
+		{"codeChallengeMethod", s.pkce, true},
+		{"passUserHeaders", s.passUserHeaders, true},
+		{"stripAuthCookies", s.stripAuthCookies, true},
+		{"upstream", s.staticStatus, 0},
+		{"redirectURL", s.redirectURL, ""},
+	}
+	for _, c := range checks {
+		if c.got != c.want {
+			t.Errorf("default %s = %v, want %v", c.name, c.got, c.want)
+		}
+	}
+}
+
+func TestNewSettingsAcceptsUserSpellings(t *testing.T) {
+	c := validConfig()
+	c.CookieSecret = "0123456789abcdef0123456789abcdef" // 32 raw bytes
+	c.CookieExpire = "3600"                             // bare seconds, as Traefik durations
+	c.CookieSameSite = "Strict"
+	c.CookieDomains = []string{" .example.com", "Sub.Example.com"}
+	c.EmailDomains = []string{"example.com", " *.corp.example"}
+	c.AllowedGroups = []string{"admins", " staff"}
+	c.SkipAuthRoutes = []string{"GET=^/public/", "^/health$", "post=^/hook"}
+	c.APIRoutes = []string{"^/api/"}
+	c.AuthResponseHeaders = []string{"x-auth-request-user", " Authorization"}
+	c.CodeChallengeMethod = "none"
+	c.Upstream = "static://202"
+	c.ProxyPrefix = "/auth/"
+	s, err := newSettings(c)
+	if err != nil {
+		t.Fatalf("newSettings = %v", err)
+	}
+	if s.cookieExpire != time.Hour {
+		t.Errorf("cookieExpire = %v, want 1h", s.cookieExpire)
+	}
+	if s.cookieSite != http.SameSiteStrictMode {
+		t.Errorf("cookieSameSite = %v, want strict", s.cookieSite)
+	}
+	if got := strings.Join(s.cookieDomains, ","); got != "example.com,sub.example.com" {
+		t.Errorf("cookieDomains = %s", got)
+	}
+	if got := strings.Join(s.emailDomains, ","); got != "@example.com,.corp.example" {
+		t.Errorf("emailDomains = %s", got)
+	}
+	if got := strings.Join(s.allowedGroups, ","); got != "admins,staff" {
+		t.Errorf("allowedGroups = %s", got)
+	}
+	if len(s.skipAuth) != 3 || s.skipAuth[0].method != "GET" || s.skipAuth[1].method != "" || s.skipAuth[2].method != "POST" {
+		t.Errorf("skipAuthRoutes = %+v", s.skipAuth)
+	}
+	if got := strings.Join(s.authResponseHeaders, ","); got != "X-Auth-Request-User,Authorization" {
+		t.Errorf("authResponseHeaders = %s", got)
+	}
+	if s.pkce || s.staticStatus != 202 || s.proxyPrefix != "/auth" {
+		t.Errorf("pkce %v, staticStatus %d, proxyPrefix %q; want false, 202, /auth", s.pkce, s.staticStatus, s.proxyPrefix)
+	}
+	if got := s.cookieDomainFor("a.sub.example.com"); got != "sub.example.com" {
+		t.Errorf("cookieDomainFor(a.sub.example.com) = %q, want the longest match", got)
+	}
+	if got := s.cookieDomainFor("other.org"); got != "" {
+		t.Errorf("cookieDomainFor(other.org) = %q, want host-only", got)
+	}
+}
+
+func TestNewSettingsListsEveryProblem(t *testing.T) {
+	c := &Config{
+		OIDCIssuerURL:       "ftp://idp",
+		CookieName:          "bad name",
+		CookieSecret:        "short",
+		CookieExpire:        "soon",
+		CookieSameSite:      "sometimes",
+		CookiePath:          "relative",
+		ProxyPrefix:         "oauth2",
+		Scope:               "email",
+		CodeChallengeMethod: "plain",
+		SkipAuthRoutes:      []string{"GET=("},
+		APIRoutes:           []string{"["},
+		EmailDomains:        []string{"bad domain"},
+		AuthResponseHeaders: []string{"Bad Header"},
+		Upstream:            "http://app",
+		RedirectURL:         "/callback",
+		CookieDomains:       []string{"example.com/x"},
+	}
+	_, err := newSettings(c)
+	if err == nil {
+		t.Fatal("newSettings(bad) = nil, want errors")
+	}
+	for _, option := range []string{
+		"oidcIssuerURL:", "clientID: is required", "clientSecret: is required", "cookieName:",
+		"cookieSecret: must be 32 bytes, raw or base64, got 5", "cookieExpire:", "cookieSameSite:",
+		"cookiePath:", "proxyPrefix:", "scope: must include openid", "codeChallengeMethod:",
+		"skipAuthRoutes:", "apiRoutes:", "emailDomains:", "authResponseHeaders:", "upstream:",
+		"redirectURL:", "cookieDomains:",
+	} {
+		if !strings.Contains(err.Error(), option) {
+			t.Errorf("newSettings(bad) error lacks %q:\n%v", option, err)
+		}
+	}
+}
+
+func TestNewSettingsRequiresAnAuthorizationRule(t *testing.T) {
+	c := validConfig()
+	c.EmailDomains = nil
+	if _, err := newSettings(c); err == nil || !strings.Contains(err.Error(), "emailDomains: an authorization rule is required") {
+		t.Errorf("newSettings(no rule) = %v, want an authorization-rule error", err)
+	}
+	c.AllowedGroups = []string{"admins"}
+	if _, err := newSettings(c); err != nil {
+		t.Errorf("newSettings(allowedGroups only) = %v, want nil", err)
+	}
+}
+
+func TestNewSettingsSecretChoices(t *testing.T) {
+	c := validConfig()
+	c.ClientSecretFile = "/run/secrets/client"
+	if _, err := newSettings(c); err == nil || !strings.Contains(err.Error(), "clientSecret: set either") {
+		t.Errorf("newSettings(both secrets) = %v, want a clientSecret error", err)
+	}
+	c.ClientSecret = ""
+	if _, err := newSettings(c); err != nil {
+		t.Errorf("newSettings(clientSecretFile) = %v, want nil", err)
+	}
+	c = validConfig()
+	c.CookieSameSite = "none"
+	c.CookieSecure = false
+	if _, err := newSettings(c); err == nil || !strings.Contains(err.Error(), "cookieSameSite: none requires cookieSecure") {
+		t.Errorf("newSettings(SameSite=None, insecure) = %v, want an error", err)
+	}
+}
+
+func TestNewRejectsBadConfigWithItsName(t *testing.T) {
+	c := validConfig()
+	c.CookieSecret = ""
+	_, err := New(context.Background(), http.NotFoundHandler(), c, "my-auth")
+	if err == nil || !strings.Contains(err.Error(), "gatehouse my-auth: cookieSecret: is required") {
+		t.Errorf("New(no cookieSecret) = %v, want the option named", err)
+	}
+}
+
+func TestNewIsOffline(t *testing.T) {
+	calls := 0
+	idp := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) { calls++ }))
+	defer idp.Close()
+	c := validConfig()
+	c.OIDCIssuerURL = idp.URL
+	for i := 0; i < 20; i++ {
+		if _, err := New(context.Background(), http.NotFoundHandler(), c, "offline"); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if calls != 0 {
+		t.Errorf("New made %d requests to the identity provider, want 0", calls)
+	}
+}
