@@ -1,0 +1,109 @@
+package harness
+
+import (
+	"bufio"
+	"bytes"
+	"errors"
+	"fmt"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"strings"
+	"sync"
+	"testing"
+)
+
+// e2eModule is the module path of the nested module holding this package.
+const e2eModule = "github.com/gatehouse-auth/gatehouse/e2e"
+
+var binary struct {
+	once sync.Once
+	path string
+	err  error
+}
+
+// Binary returns the path of the Traefik binary the end-to-end tests run.
+// The first call in a test process runs e2e/traefik/build.sh, which builds
+// Traefik into a cache outside the clone when it is not there yet (several
+// minutes the first time on a new machine); its progress goes to stderr.
+// Later calls return the same path, or fail the same way.
+func Binary(t testing.TB) string {
+	t.Helper()
+	binary.once.Do(func() {
+		binary.path, binary.err = buildBinary()
+	})
+	if binary.err != nil {
+		t.Fatalf("harness: Traefik binary: %v", binary.err)
+	}
+	return binary.path
+}
+
+func buildBinary() (string, error) {
+	dir, err := e2eDir()
+	if err != nil {
+		return "", err
+	}
+	var out bytes.Buffer
+	cmd := exec.Command("bash", filepath.Join(dir, "traefik", "build.sh"))
+	cmd.Stdout = &out
+	cmd.Stderr = os.Stderr
+	if err := cmd.Run(); err != nil {
+		return "", fmt.Errorf("traefik/build.sh: %w", err)
+	}
+	lines := strings.Split(strings.TrimSpace(out.String()), "\n")
+	path := strings.TrimSpace(lines[len(lines)-1])
+	info, err := os.Stat(path)
+	if err != nil {
+		return "", fmt.Errorf("traefik/build.sh printed %q: %w", path, err)
+	}
+	if info.IsDir() || info.Mode()&0o111 == 0 {
+		return "", fmt.Errorf("traefik/build.sh printed %q, which is not an executable file", path)
+	}
+	return path, nil
+}
+
+// e2eDir returns the root directory of the e2e module, found by walking up
+// from the working directory (go test runs a test in its package directory).
+func e2eDir() (string, error) {
+	dir, err := os.Getwd()
+	if err != nil {
+		return "", err
+	}
+	for {
+		if modulePath(filepath.Join(dir, "go.mod")) == e2eModule {
+			return dir, nil
+		}
+		parent := filepath.Dir(dir)
+		if parent == dir {
+			return "", errors.New("harness: no go.mod of module " + e2eModule + " above the working directory")
+		}
+		dir = parent
+	}
+}
+
+// repoDir returns the root of the plugin module: the parent of the e2e module.
+func repoDir() (string, error) {
+	dir, err := e2eDir()
+	if err != nil {
+		return "", err
+	}
+	return filepath.Dir(dir), nil
+}
+
+// modulePath returns the module path declared in the go.mod file at path,
+// or "" when the file is missing or declares none.
+func modulePath(path string) string {
+	f, err := os.Open(path)
+	if err != nil {
+		return ""
+	}
+	defer f.Close()
+	s := bufio.NewScanner(f)
+	for s.Scan() {
+		fields := strings.Fields(s.Text())
+		if len(fields) == 2 && fields[0] == "module" {
+			return strings.Trim(fields[1], `"`)
+		}
+	}
+	return ""
+}

@@ -1,0 +1,346 @@
+package harness
+
+import (
+	"errors"
+	"fmt"
+	"net"
+	"net/http"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"strconv"
+	"strings"
+	"syscall"
+	"testing"
+	"time"
+)
+
+const (
+	// Alias is the name the plugin is declared under in Traefik's static
+	// configuration: dynamic configuration refers to it as plugin.gatehouse.
+	Alias = "gatehouse"
+	// ModuleName is the plugin's module path, the default of Options.ModuleName.
+	ModuleName = "github.com/gatehouse-auth/gatehouse"
+
+	// startTimeout bounds how long Start waits for Traefik to serve its first
+	// configuration; interpreting the plugin and its vendor/ takes a few seconds.
+	startTimeout = 90 * time.Second
+	// reloadTimeout bounds how long WriteDynamic waits for a reload.
+	reloadTimeout = 30 * time.Second
+	// stopTimeout bounds how long a stop waits after SIGTERM before SIGKILL.
+	stopTimeout  = 10 * time.Second
+	pollInterval = 50 * time.Millisecond
+
+	// sentinelHost is the host of the router the harness adds to every
+	// dynamic configuration to tell which one Traefik is serving.
+	sentinelHost = "harness.gatehouse.invalid"
+)
+
+// Options say what a Traefik started by Start runs. The zero value runs this
+// repository's plugin with an empty dynamic configuration.
+type Options struct {
+	// Dynamic is the first dynamic configuration, YAML for the file provider.
+	Dynamic string
+	// PluginDir is the root of the plugin module to stage; "" means the
+	// repository that holds the e2e module.
+	PluginDir string
+	// ModuleName is the module path of the plugin at PluginDir; "" means ModuleName.
+	ModuleName string
+}
+
+// Traefik is a Traefik process started by Start, with the plugin declared
+// under Alias. Its methods must be called from the test that started it.
+type Traefik struct {
+	// Addr is the host:port of the entry point "web", on 127.0.0.1.
+	Addr string
+	// Port is the port of Addr.
+	Port int
+
+	t          testing.TB
+	dir        string
+	adminAddr  string
+	generation int
+	proc       *process
+}
+
+// Start stages the plugin, writes the configuration, starts Traefik from a
+// temporary working directory and returns once the web entry point serves
+// opts.Dynamic. Readiness is observed, never assumed: the ping endpoint must
+// answer 200 and a sentinel router written beside opts.Dynamic must answer on
+// the web entry point. Traefik is stopped when the test ends; its logs are
+// copied to e2e/artifacts/<test name>/ and, if the test failed, printed.
+func Start(t testing.TB, opts Options) *Traefik {
+	t.Helper()
+	bin := Binary(t)
+	if opts.ModuleName == "" {
+		opts.ModuleName = ModuleName
+	}
+	if opts.PluginDir == "" {
+		root, err := repoDir()
+		if err != nil {
+			t.Fatalf("harness: %v", err)
+		}
+		opts.PluginDir = root
+	}
+	dir := t.TempDir()
+	if err := Stage(opts.PluginDir, dir, opts.ModuleName); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.MkdirAll(filepath.Join(dir, "dynamic"), 0o755); err != nil {
+		t.Fatalf("harness: %v", err)
+	}
+	tr := &Traefik{t: t, dir: dir}
+	t.Cleanup(tr.stop)
+	// A port found free can be taken before Traefik binds it: try again then.
+	for attempt := 1; ; attempt++ {
+		err := tr.start(bin, opts)
+		if err == nil {
+			return tr
+		}
+		if attempt < 3 && errors.Is(err, errPortTaken) {
+			t.Logf("harness: %v; retrying with other ports", err)
+			continue
+		}
+		t.Fatalf("harness: start Traefik: %v", err)
+	}
+}
+
+var errPortTaken = errors.New("a port was taken before Traefik bound it")
+
+func (tr *Traefik) start(bin string, opts Options) error {
+	web, err := freePort()
+	if err != nil {
+		return err
+	}
+	admin, err := freePort()
+	if err != nil {
+		return err
+	}
+	tr.Addr = net.JoinHostPort("127.0.0.1", strconv.Itoa(web))
+	tr.Port = web
+	tr.adminAddr = net.JoinHostPort("127.0.0.1", strconv.Itoa(admin))
+	static := staticConfig(tr.dir, tr.Addr, tr.adminAddr, opts.ModuleName)
+	if err := os.WriteFile(filepath.Join(tr.dir, "traefik.yml"), []byte(static), 0o644); err != nil {
+		return err
+	}
+	tr.generation = 1
+	if err := tr.writeFiles(opts.Dynamic); err != nil {
+		return err
+	}
+	for _, name := range []string{"traefik.log", "access.log", "stdout.log"} {
+		os.Remove(filepath.Join(tr.dir, name))
+	}
+	tr.proc, err = startProcess(bin, tr.dir)
+	if err != nil {
+		return err
+	}
+	deadline := time.Now().Add(startTimeout)
+	if err := tr.waitFor(deadline, "ping endpoint answers 200", tr.pingOK); err != nil {
+		return tr.startError(err)
+	}
+	if err := tr.waitFor(deadline, "first dynamic configuration served", tr.serving); err != nil {
+		return tr.startError(err)
+	}
+	tr.logProblems()
+	return nil
+}
+
+// startError stops a Traefik that did not become ready and tells why.
+func (tr *Traefik) startError(err error) error {
+	exited := tr.proc.exited()
+	tr.stopProcess()
+	if exited && strings.Contains(tr.readLogs(), "address already in use") {
+		return fmt.Errorf("%w: %v", errPortTaken, err)
+	}
+	tr.t.Logf("harness: Traefik did not become ready:\n%s", tr.logReport())
+	return err
+}
+
+// URL returns an absolute URL on the web entry point under host, e.g.
+// URL("app.localhost", "/some/page?x=1").
+func (tr *Traefik) URL(host, pathAndQuery string) string {
+	return "http://" + net.JoinHostPort(host, strconv.Itoa(tr.Port)) + pathAndQuery
+}
+
+// Client returns a new Client for this Traefik, with an empty cookie jar.
+func (tr *Traefik) Client() *Client {
+	return NewClient(tr.Addr)
+}
+
+// WriteDynamic replaces the dynamic configuration with yaml and returns once
+// the web entry point serves it (it fails the test after a bounded wait).
+// Configuration that Traefik loads but rejects in part, such as a plugin
+// whose New returns an error, still counts as served: see Problems.
+func (tr *Traefik) WriteDynamic(yaml string) {
+	tr.t.Helper()
+	tr.generation++
+	if err := tr.writeFiles(yaml); err != nil {
+		tr.t.Fatalf("harness: WriteDynamic: %v", err)
+	}
+	err := tr.waitFor(time.Now().Add(reloadTimeout), "dynamic configuration "+strconv.Itoa(tr.generation)+" served", tr.serving)
+	if err != nil {
+		tr.t.Fatalf("harness: WriteDynamic: %v", err)
+	}
+	tr.logProblems()
+}
+
+// writeFiles writes the user's dynamic configuration, then the sentinel
+// router of the current generation. The file provider rereads the whole
+// directory on every change, so once the sentinel is served the user's file
+// of the same generation is too. Each file is renamed into place whole.
+func (tr *Traefik) writeFiles(yaml string) error {
+	sentinel := fmt.Sprintf(`# Written by the e2e harness: tells which configuration Traefik serves.
+http:
+  routers:
+    gatehouse-harness-sentinel:
+      entryPoints: ["web"]
+      rule: "Host(%s) && Path(%s)"
+      service: "noop@internal"
+`, "`"+sentinelHost+"`", "`"+tr.sentinelPath()+"`")
+	if err := tr.writeAtomic("dynamic.yml", yaml); err != nil {
+		return err
+	}
+	return tr.writeAtomic("zz-harness.yml", sentinel)
+}
+
+func (tr *Traefik) writeAtomic(name, content string) error {
+	tmp := filepath.Join(tr.dir, name+".tmp")
+	if err := os.WriteFile(tmp, []byte(content), 0o644); err != nil {
+		return err
+	}
+	return os.Rename(tmp, filepath.Join(tr.dir, "dynamic", name))
+}
+
+func (tr *Traefik) sentinelPath() string {
+	return "/generation/" + strconv.Itoa(tr.generation)
+}
+
+// waitFor polls ready until it reports true, Traefik exits, or deadline passes.
+func (tr *Traefik) waitFor(deadline time.Time, what string, ready func() bool) error {
+	for {
+		if ready() {
+			return nil
+		}
+		if tr.proc.exited() {
+			return fmt.Errorf("Traefik exited (%v) before: %s", tr.proc.waitErr, what)
+		}
+		if time.Now().After(deadline) {
+			return fmt.Errorf("timed out before: %s", what)
+		}
+		time.Sleep(pollInterval)
+	}
+}
+
+var probe = &http.Client{
+	Timeout: 2 * time.Second,
+	Transport: &http.Transport{
+		Proxy:             nil,
+		DisableKeepAlives: true,
+	},
+	CheckRedirect: func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse },
+}
+
+func (tr *Traefik) pingOK() bool {
+	return statusOf("http://"+tr.adminAddr+"/ping", "") == http.StatusOK
+}
+
+// serving reports whether the web entry point routes the current sentinel:
+// noop@internal answers 418, an unknown route 404.
+func (tr *Traefik) serving() bool {
+	return statusOf("http://"+tr.Addr+tr.sentinelPath(), sentinelHost) == http.StatusTeapot
+}
+
+func statusOf(url, host string) int {
+	req, err := http.NewRequest(http.MethodGet, url, nil)
+	if err != nil {
+		return 0
+	}
+	if host != "" {
+		req.Host = host
+	}
+	resp, err := probe.Do(req)
+	if err != nil {
+		return 0
+	}
+	resp.Body.Close()
+	return resp.StatusCode
+}
+
+func freePort() (int, error) {
+	l, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		return 0, err
+	}
+	defer l.Close()
+	return l.Addr().(*net.TCPAddr).Port, nil
+}
+
+// process is a started Traefik and the outcome of waiting for it.
+type process struct {
+	cmd     *exec.Cmd
+	stdout  *os.File
+	done    chan struct{}
+	waitErr error
+}
+
+func startProcess(bin, dir string) (*process, error) {
+	stdout, err := os.Create(filepath.Join(dir, "stdout.log"))
+	if err != nil {
+		return nil, err
+	}
+	cmd := exec.Command(bin, "--configFile="+filepath.Join(dir, "traefik.yml"))
+	cmd.Dir = dir // local plugins are read from ./plugins-local
+	cmd.Stdout = stdout
+	cmd.Stderr = stdout
+	if err := cmd.Start(); err != nil {
+		stdout.Close()
+		return nil, err
+	}
+	p := &process{cmd: cmd, stdout: stdout, done: make(chan struct{})}
+	go func() {
+		p.waitErr = cmd.Wait()
+		stdout.Close()
+		close(p.done)
+	}()
+	return p, nil
+}
+
+func (p *process) exited() bool {
+	select {
+	case <-p.done:
+		return true
+	default:
+		return false
+	}
+}
+
+// stopProcess sends SIGTERM, then SIGKILL if Traefik is still running after
+// stopTimeout, and waits for it to exit.
+func (tr *Traefik) stopProcess() {
+	p := tr.proc
+	if p == nil {
+		return
+	}
+	tr.proc = nil
+	if p.exited() {
+		return
+	}
+	p.cmd.Process.Signal(syscall.SIGTERM)
+	select {
+	case <-p.done:
+	case <-time.After(stopTimeout):
+		tr.t.Logf("harness: Traefik still running %v after SIGTERM; killing it", stopTimeout)
+		p.cmd.Process.Kill()
+		<-p.done
+	}
+}
+
+// stop ends Traefik and keeps its logs; it runs in t.Cleanup.
+func (tr *Traefik) stop() {
+	tr.stopProcess()
+	if kept, err := tr.keepLogs(); err != nil {
+		tr.t.Logf("harness: keeping Traefik's logs: %v", err)
+	} else if tr.t.Failed() {
+		tr.t.Logf("harness: Traefik's logs (kept in %s):\n%s", kept, tr.logReport())
+	}
+}
