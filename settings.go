@@ -250,7 +250,7 @@ func checkCookieDomains(p *problems, list []string) []string {
 	var out []string
 	for _, d := range trimList(list) {
 		d = strings.ToLower(strings.TrimPrefix(d, "."))
-		if d == "" || strings.ContainsAny(d, ":/;, \t\r\n\\") || strings.Contains(d, "..") {
+		if hostKind(d) != kindDomain {
 			p.addf("cookieDomains", "%q is not a domain", d)
 			continue
 		}
@@ -295,13 +295,13 @@ func checkEmailDomains(p *problems, list []string) ([]string, bool) {
 			anyEmail = true
 		case strings.HasPrefix(d, "*.") || strings.HasPrefix(d, "."):
 			d = "." + strings.TrimPrefix(strings.TrimPrefix(d, "*"), ".")
-			if !validDomainChars(d[1:]) {
+			if hostKind(d[1:]) != kindDomain {
 				p.addf("emailDomains", "%q is not a domain", d)
 				continue
 			}
 			out = append(out, d)
 		default:
-			if !validDomainChars(d) {
+			if hostKind(d) != kindDomain {
 				p.addf("emailDomains", "%q is not a domain", d)
 				continue
 			}
@@ -309,20 +309,6 @@ func checkEmailDomains(p *problems, list []string) ([]string, bool) {
 		}
 	}
 	return out, anyEmail
-}
-
-// validDomainChars reports whether d looks like a DNS name.
-func validDomainChars(d string) bool {
-	if d == "" || strings.HasPrefix(d, ".") || strings.HasSuffix(d, ".") || strings.Contains(d, "..") {
-		return false
-	}
-	for i := 0; i < len(d); i++ {
-		c := d[i]
-		if !(c >= 'a' && c <= 'z' || c >= '0' && c <= '9' || c == '-' || c == '.') {
-			return false
-		}
-	}
-	return true
 }
 
 // checkSkipAuthRoutes parses "METHOD=regex" or "regex" entries, matched
