@@ -1,0 +1,165 @@
+package oauth
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"net/http"
+	"strings"
+	"sync"
+	"sync/atomic"
+	"testing"
+	"time"
+
+	"github.com/gatehouse-auth/gatehouse/oauth/oidctest"
+)
+
+const redirectURL = "https://app.example/oauth2/callback"
+
+// epoch is the fixed time the tests' clocks start at.
+var epoch = time.Date(2030, 1, 2, 3, 4, 5, 0, time.UTC)
+
+// clock is a settable clock shared by a fixture's provider and clients.
+type clock struct {
+	mu  sync.Mutex
+	now time.Time
+}
+
+func (c *clock) Now() time.Time {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	return c.now
+}
+
+func (c *clock) Advance(d time.Duration) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	c.now = c.now.Add(d)
+}
+
+// fixture is a fake provider and a client of it on the same fixed clock.
+type fixture struct {
+	p     *oidctest.Provider
+	clock *clock
+	oidc  *OIDC
+}
+
+func newFixture(t *testing.T) *fixture {
+	t.Helper()
+	f := &fixture{p: oidctest.New(t), clock: &clock{now: epoch}}
+	f.p.SetClock(func() time.Time { return f.clock.Now() })
+	f.oidc = f.newOIDC(nil)
+	return f
+}
+
+// newOIDC returns a fresh client of f's provider, its config changed by configure.
+func (f *fixture) newOIDC(configure func(*Config)) *OIDC {
+	cfg := Config{
+		IssuerURL:    f.p.Issuer(),
+		ClientID:     "gatehouse",
+		ClientSecret: "secret",
+		PKCE:         true,
+		Now:          func() time.Time { return f.clock.Now() },
+	}
+	if configure != nil {
+		configure(&cfg)
+	}
+	return NewOIDC(cfg)
+}
+
+// reset undoes the provider knobs tests turn.
+func (f *fixture) reset() {
+	f.p.SetNonceOverride("")
+	f.p.SetIssuerOverride("")
+	f.p.SetAudienceOverride("")
+	f.p.SetExpiry(time.Hour)
+	f.p.SetClock(func() time.Time { return f.clock.Now() })
+	f.p.SetEmailInIDToken(true)
+	f.p.SetClaims(defaultClaims())
+	for _, e := range []string{"discovery", "jwks", "token", "userinfo"} {
+		f.p.SetHandler(e, nil)
+	}
+}
+
+func defaultClaims() map[string]any {
+	return map[string]any{
+		"sub":                "u-123",
+		"email":              "alice@example.com",
+		"email_verified":     true,
+		"preferred_username": "alice",
+		"groups":             []string{"admins", "staff"},
+	}
+}
+
+// signIn runs a whole sign-in with o: authorization URL, the provider's
+// redirect, Redeem.
+func (f *fixture) signIn(t *testing.T, o *OIDC) (Tokens, Identity, error) {
+	t.Helper()
+	flow, code, err := f.authorize(t, o)
+	if err != nil {
+		return Tokens{}, Identity{}, err
+	}
+	return o.Redeem(context.Background(), redirectURL, code, flow)
+}
+
+// authorize starts a sign-in with o and returns its flow and the code the
+// provider redirected back with.
+func (f *fixture) authorize(t *testing.T, o *OIDC) (Flow, string, error) {
+	t.Helper()
+	flow, err := NewFlow()
+	if err != nil {
+		t.Fatalf("NewFlow() = %v", err)
+	}
+	u, err := o.AuthCodeURL(context.Background(), redirectURL, flow)
+	if err != nil {
+		return Flow{}, "", err
+	}
+	back := f.p.Authorize(t, u)
+	if got := back.Query().Get("state"); got != flow.State {
+		t.Fatalf("provider redirected with state %q, want %q", got, flow.State)
+	}
+	return flow, back.Query().Get("code"), nil
+}
+
+// answer returns a handler answering status and body as JSON.
+func answer(status int, body string) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		w.Header().Set("Content-Type", "application/json")
+		w.WriteHeader(status)
+		w.Write([]byte(body))
+	})
+}
+
+// answerJSON returns a handler answering 200 with v as JSON.
+func answerJSON(t *testing.T, v any) http.Handler {
+	body, err := json.Marshal(v)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return answer(http.StatusOK, string(body))
+}
+
+// endless returns a handler streaming prefix and then up to 256 MiB of "a",
+// counting what it wrote, as a provider gone mad would.
+func endless(prefix string, written *atomic.Int64) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		w.Header().Set("Content-Type", "application/json")
+		w.Write([]byte(prefix))
+		chunk := []byte(strings.Repeat("a", 64<<10))
+		for i := 0; i < 4096; i++ {
+			n, err := w.Write(chunk)
+			written.Add(int64(n))
+			if err != nil {
+				return
+			}
+		}
+	})
+}
+
+// wantErr fails t unless err matches want (nil means success).
+func wantErr(t *testing.T, what string, err, want error) {
+	t.Helper()
+	if want == nil && err != nil || want != nil && !errors.Is(err, want) {
+		t.Fatalf("%s = %v, want %v", what, err, want)
+	}
+}

@@ -1,0 +1,172 @@
+package oauth
+
+import (
+	"crypto/rand"
+	"encoding/base64"
+	"errors"
+	"fmt"
+	"net/http"
+	"strings"
+	"sync"
+	"time"
+
+	"golang.org/x/oauth2"
+)
+
+// ErrUnavailable reports that the identity provider could not be asked: a
+// network failure, a 5xx answer, or a bad discovery document or key set.
+var ErrUnavailable = errors.New("oauth: identity provider unavailable")
+
+// ErrRejected reports that the sign-in failed on its merits: the code was
+// refused, or the ID token, its nonce or the email did not pass the checks.
+var ErrRejected = errors.New("oauth: sign-in rejected")
+
+const (
+	// maxBody bounds every response body read from the identity provider.
+	maxBody = 1 << 20
+	// leeway is the clock skew tolerated on exp and iat.
+	leeway = time.Minute
+	// discoveryRetry is how long a failed discovery is remembered.
+	discoveryRetry = 5 * time.Second
+	// refetchInterval is the least time between two JWKS fetches.
+	refetchInterval = 10 * time.Second
+	// httpTimeout is the default client's timeout.
+	httpTimeout = 10 * time.Second
+)
+
+// Config describes an OpenID Connect client. Zero values get the documented defaults.
+type Config struct {
+	// IssuerURL is the provider's issuer; discovery is at IssuerURL +
+	// "/.well-known/openid-configuration". A trailing "/" is tolerated.
+	IssuerURL string
+	// ClientID is the client's identifier at the provider.
+	ClientID string
+	// ClientSecret is the client's secret, used when ClientSecretFile is "".
+	ClientSecret string
+	// ClientSecretFile names a file holding the secret. It is read at the
+	// first token request, a trailing "\n" or "\r\n" trimmed, and cached.
+	ClientSecretFile string
+	// Scopes are the requested scopes; nil means ["openid", "email", "profile"].
+	Scopes []string
+	// PKCE, when true, sends an S256 code challenge and its verifier.
+	PKCE bool
+	// EmailClaim names the claim holding the email; "" means "email".
+	EmailClaim string
+	// GroupsClaim names the claim holding the groups; "" means "groups".
+	GroupsClaim string
+	// HTTPClient talks to the provider; nil means a client with a 10 s
+	// timeout that follows no redirects.
+	HTTPClient *http.Client
+	// Now is the clock; nil means time.Now.
+	Now func() time.Time
+}
+
+// Flow is what one sign-in attempt must remember between the redirect and the callback.
+type Flow struct {
+	State    string
+	Nonce    string
+	Verifier string
+}
+
+// NewFlow returns a Flow with fresh random values: 32 random bytes each for
+// State and Nonce, base64url-encoded, and a PKCE verifier from
+// oauth2.GenerateVerifier. It returns an error if randomness fails.
+func NewFlow() (Flow, error) {
+	state, err := randomString()
+	if err != nil {
+		return Flow{}, err
+	}
+	nonce, err := randomString()
+	if err != nil {
+		return Flow{}, err
+	}
+	return Flow{State: state, Nonce: nonce, Verifier: oauth2.GenerateVerifier()}, nil
+}
+
+func randomString() (string, error) {
+	b := make([]byte, 32)
+	if _, err := rand.Read(b); err != nil {
+		return "", fmt.Errorf("oauth: reading random bytes: %v", err)
+	}
+	return base64.RawURLEncoding.EncodeToString(b), nil
+}
+
+// Tokens are the tokens a sign-in (or, later, a refresh) returned. A zero
+// Expiry means the provider did not say when the access token expires.
+type Tokens struct {
+	AccessToken  string
+	RefreshToken string
+	IDToken      string
+	Expiry       time.Time
+}
+
+// Identity is who signed in, taken from the verified ID token (and userinfo for a missing email).
+type Identity struct {
+	Subject           string
+	Email             string
+	PreferredUsername string
+	Groups            []string
+}
+
+// OIDC is an OpenID Connect provider client. NewOIDC is offline; discovery
+// and JWKS are fetched lazily at first use, cached, and refreshed under a
+// lock. An OIDC is safe for concurrent use.
+type OIDC struct {
+	issuer       string // Config.IssuerURL without a trailing "/"
+	clientID     string
+	clientSecret string
+	secretFile   string
+	scopes       []string
+	pkce         bool
+	emailClaim   string
+	groupsClaim  string
+	client       *http.Client
+	now          func() time.Time
+
+	mu        sync.Mutex // guards the discovery fields below
+	meta      *metadata
+	keys      *keySet
+	metaErr   error
+	metaErrAt time.Time
+
+	secretMu   sync.Mutex // guards fileSecret
+	fileSecret string
+}
+
+// NewOIDC returns a client for cfg with its defaults filled in. It does no I/O.
+func NewOIDC(cfg Config) *OIDC {
+	p := &OIDC{
+		issuer:       strings.TrimSuffix(cfg.IssuerURL, "/"),
+		clientID:     cfg.ClientID,
+		clientSecret: cfg.ClientSecret,
+		secretFile:   cfg.ClientSecretFile,
+		scopes:       append([]string(nil), cfg.Scopes...),
+		pkce:         cfg.PKCE,
+		emailClaim:   cfg.EmailClaim,
+		groupsClaim:  cfg.GroupsClaim,
+		client:       cfg.HTTPClient,
+		now:          cfg.Now,
+	}
+	if cfg.Scopes == nil {
+		p.scopes = []string{"openid", "email", "profile"}
+	}
+	if p.emailClaim == "" {
+		p.emailClaim = "email"
+	}
+	if p.groupsClaim == "" {
+		p.groupsClaim = "groups"
+	}
+	if p.client == nil {
+		p.client = &http.Client{
+			Timeout:   httpTimeout,
+			Transport: http.DefaultTransport,
+			CheckRedirect: func(req *http.Request, via []*http.Request) error {
+				return http.ErrUseLastResponse
+			},
+		}
+	}
+	if p.now == nil {
+		p.now = time.Now
+	}
+	return p
+}

@@ -1,0 +1,199 @@
+package oauth
+
+import (
+	"context"
+	"crypto/ecdsa"
+	"crypto/elliptic"
+	"crypto/rand"
+	"net/http"
+	"testing"
+	"time"
+
+	"github.com/golang-jwt/jwt/v5"
+)
+
+func TestRedeemAlgorithms(t *testing.T) {
+	f := newFixture(t)
+	for _, alg := range signingAlgs {
+		alg := alg
+		t.Run(alg, func(t *testing.T) {
+			f.p.SetAlgorithm(alg)
+			_, id, err := f.signIn(t, f.newOIDC(nil))
+			wantErr(t, "sign-in", err, nil)
+			if id.Subject != "u-123" {
+				t.Errorf("Redeem() subject = %q, want u-123", id.Subject)
+			}
+		})
+	}
+}
+
+func TestRedeemRejectsIDTokens(t *testing.T) {
+	f := newFixture(t)
+	tests := []struct {
+		name   string
+		change func()
+		want   error
+	}{
+		{"wrong nonce", func() { f.p.SetNonceOverride("another-nonce") }, ErrRejected},
+		{"wrong issuer", func() { f.p.SetIssuerOverride("https://evil.example") }, ErrRejected},
+		{"wrong audience", func() { f.p.SetAudienceOverride("another-client") }, ErrRejected},
+		{"expired", func() { f.p.SetExpiry(-2 * time.Minute) }, ErrRejected},
+		{"expired within leeway", func() { f.p.SetExpiry(-30 * time.Second) }, nil},
+		{"issued in the future", func() { f.p.SetClock(func() time.Time { return f.clock.Now().Add(2 * time.Minute) }) }, ErrRejected},
+		{"issued in the future within leeway", func() { f.p.SetClock(func() time.Time { return f.clock.Now().Add(30 * time.Second) }) }, nil},
+	}
+	for _, tt := range tests {
+		tt := tt
+		t.Run(tt.name, func(t *testing.T) {
+			defer f.reset()
+			tt.change()
+			_, _, err := f.signIn(t, f.oidc)
+			wantErr(t, "sign-in", err, tt.want)
+		})
+	}
+}
+
+// redeemIDToken runs a sign-in whose token endpoint answers with the ID
+// token craft makes for the flow's nonce.
+func redeemIDToken(t *testing.T, f *fixture, craft func(nonce string) string) error {
+	t.Helper()
+	defer f.p.SetHandler("token", nil)
+	flow, code, err := f.authorize(t, f.oidc)
+	if err != nil {
+		t.Fatal(err)
+	}
+	f.p.SetHandler("token", answerJSON(t, map[string]any{
+		"access_token": "at", "token_type": "Bearer", "expires_in": 60, "id_token": craft(flow.Nonce),
+	}))
+	_, _, err = f.oidc.Redeem(context.Background(), redirectURL, code, flow)
+	return err
+}
+
+// providerKid returns the kid of the provider's current key.
+func providerKid(t *testing.T, f *fixture) string {
+	t.Helper()
+	body, _, err := get(http.DefaultClient, mustRequest(t, f.p.Issuer()+"/jwks"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	keys, err := parseJWKS(body)
+	if err != nil || len(keys) != 1 {
+		t.Fatalf("parseJWKS(provider's set) = %d keys, %v, want 1 key", len(keys), err)
+	}
+	return keys[0].kid
+}
+
+func mustRequest(t *testing.T, url string) *http.Request {
+	t.Helper()
+	req, err := http.NewRequest(http.MethodGet, url, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return req
+}
+
+func TestRedeemRefusesUnsafeTokens(t *testing.T) {
+	f := newFixture(t)
+	f.p.SetAlgorithm("ES256")
+	kid := providerKid(t, f)
+	other, err := ecdsa.GenerateKey(elliptic.P256(), rand.Reader)
+	if err != nil {
+		t.Fatal(err)
+	}
+	claims := func(nonce string) jwt.MapClaims {
+		return jwt.MapClaims{
+			"iss": f.p.Issuer(), "aud": "gatehouse", "sub": "u-123", "nonce": nonce,
+			"iat": epoch.Unix(), "exp": epoch.Add(time.Hour).Unix(), "email": "mallory@example.com",
+		}
+	}
+	sign := func(method jwt.SigningMethod, key any) func(string) string {
+		return func(nonce string) string {
+			tok := jwt.NewWithClaims(method, claims(nonce))
+			tok.Header["kid"] = kid
+			s, err := tok.SignedString(key)
+			if err != nil {
+				t.Fatal(err)
+			}
+			return s
+		}
+	}
+	tests := []struct {
+		name  string
+		craft func(nonce string) string
+	}{
+		{"alg none", sign(jwt.SigningMethodNone, jwt.UnsafeAllowNoneSignatureType)},
+		{"HS256 with the client secret", sign(jwt.SigningMethodHS256, []byte("secret"))},
+		{"ES256 by another key under the provider's kid", sign(jwt.SigningMethodES256, other)},
+		{"not a JWT", func(string) string { return "not.a.jwt" }},
+	}
+	for _, tt := range tests {
+		tt := tt
+		t.Run(tt.name, func(t *testing.T) {
+			err := redeemIDToken(t, f, tt.craft)
+			wantErr(t, "Redeem()", err, ErrRejected)
+		})
+	}
+}
+
+func TestVerifyIDToken(t *testing.T) {
+	key, err := ecdsa.GenerateKey(elliptic.P256(), rand.Reader)
+	if err != nil {
+		t.Fatal(err)
+	}
+	now := func() time.Time { return epoch }
+	o := NewOIDC(Config{IssuerURL: "https://idp.example", ClientID: "gatehouse", Now: now})
+	m := &metadata{issuer: "https://idp.example"}
+	keys := newKeySet("https://idp.example/jwks", nil, now)
+	keys.keys = []jwk{{kid: "k1", kind: "ES256", key: &key.PublicKey}}
+	keys.attempted = epoch // no refetch: the test has no server
+	valid := func() jwt.MapClaims {
+		return jwt.MapClaims{
+			"iss": "https://idp.example", "aud": []string{"gatehouse", "api"}, "sub": "u-1", "nonce": "n",
+			"iat": epoch.Unix(), "exp": epoch.Add(time.Hour).Unix(),
+		}
+	}
+	tests := []struct {
+		name   string
+		change func(c jwt.MapClaims, h map[string]any)
+		want   error
+	}{
+		{"valid", func(c jwt.MapClaims, h map[string]any) {}, nil},
+		{"no kid, one key", func(c jwt.MapClaims, h map[string]any) { delete(h, "kid") }, nil},
+		{"azp of this client", func(c jwt.MapClaims, h map[string]any) { c["azp"] = "gatehouse" }, nil},
+		{"azp of another client", func(c jwt.MapClaims, h map[string]any) { c["azp"] = "api" }, ErrRejected},
+		{"unknown kid", func(c jwt.MapClaims, h map[string]any) { h["kid"] = "k2" }, ErrRejected},
+		{"kid not a string", func(c jwt.MapClaims, h map[string]any) { h["kid"] = 1 }, ErrRejected},
+		{"no exp", func(c jwt.MapClaims, h map[string]any) { delete(c, "exp") }, ErrRejected},
+		{"no sub", func(c jwt.MapClaims, h map[string]any) { delete(c, "sub") }, ErrRejected},
+		{"no nonce", func(c jwt.MapClaims, h map[string]any) { delete(c, "nonce") }, ErrRejected},
+		{"nonce not a string", func(c jwt.MapClaims, h map[string]any) { c["nonce"] = 1 }, ErrRejected},
+		{"issuer with a trailing slash", func(c jwt.MapClaims, h map[string]any) { c["iss"] = "https://idp.example/" }, ErrRejected},
+	}
+	for _, tt := range tests {
+		tt := tt
+		t.Run(tt.name, func(t *testing.T) {
+			claims := valid()
+			tok := jwt.NewWithClaims(jwt.SigningMethodES256, claims)
+			tok.Header["kid"] = "k1"
+			tt.change(claims, tok.Header)
+			raw, err := tok.SignedString(key)
+			if err != nil {
+				t.Fatal(err)
+			}
+			_, err = o.verifyIDToken(context.Background(), m, keys, raw, "n")
+			wantErr(t, "verifyIDToken()", err, tt.want)
+		})
+	}
+	t.Run("empty expected nonce", func(t *testing.T) {
+		claims := valid()
+		claims["nonce"] = ""
+		tok := jwt.NewWithClaims(jwt.SigningMethodES256, claims)
+		tok.Header["kid"] = "k1"
+		raw, err := tok.SignedString(key)
+		if err != nil {
+			t.Fatal(err)
+		}
+		_, err = o.verifyIDToken(context.Background(), m, keys, raw, "")
+		wantErr(t, "verifyIDToken() with nonce \"\"", err, ErrRejected)
+	})
+}
