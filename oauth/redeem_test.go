@@ -37,6 +37,17 @@ func TestRedeem(t *testing.T) {
 	}
 }
 
+func TestRedeemWithDefaults(t *testing.T) {
+	f := newFixture(t)
+	f.p.SetClock(time.Now)
+	o := f.newOIDC(func(c *Config) { c.Now = nil; c.HTTPClient = nil; c.PKCE = false })
+	tokens, _, err := f.signIn(t, o)
+	wantErr(t, "sign-in with the default clock and client", err, nil)
+	if d := time.Until(tokens.Expiry); d < 59*time.Minute || d > time.Hour {
+		t.Errorf("Redeem() expiry in %v, want in an hour", d)
+	}
+}
+
 func TestRedeemPKCE(t *testing.T) {
 	f := newFixture(t)
 	tests := []struct {

@@ -97,7 +97,9 @@ func (p *Provider) SetClient(id, secret string) {
 func (p *Provider) SetClaims(c map[string]any) {
 	p.t.Helper()
 	if sub, _ := c["sub"].(string); sub == "" {
-		p.t.Fatalf("oidctest: SetClaims(%v) without a sub", c)
+		// Errorf, not Fatalf: this may run in a subtest's goroutine.
+		p.t.Errorf("oidctest: SetClaims(%v) without a sub", c)
+		return
 	}
 	claims := copyClaims(c)
 	p.mu.Lock()
@@ -138,7 +140,8 @@ func (p *Provider) setKey(alg string) {
 	p.mu.Unlock()
 	k, err := newKey(alg, kid)
 	if err != nil {
-		p.t.Fatal(err)
+		p.t.Error(err) // not Fatal: this may run in a subtest's goroutine
+		return
 	}
 	p.mu.Lock()
 	defer p.mu.Unlock()

@@ -265,3 +265,111 @@ func TestCodeIsSingleUse(t *testing.T) {
 		t.Errorf("second token request = %d %v, want 400 invalid_grant", status, resp)
 	}
 }
+
+func TestAuthorizeRefusals(t *testing.T) {
+	p := New(t)
+	client := &http.Client{CheckRedirect: func(req *http.Request, via []*http.Request) error {
+		return http.ErrUseLastResponse
+	}}
+	tests := []struct {
+		name   string
+		params map[string]string
+		status int
+		err    string // the error the redirect carries
+	}{
+		{"unknown client", map[string]string{"client_id": "other"}, http.StatusBadRequest, ""},
+		{"no redirect_uri", map[string]string{"redirect_uri": ""}, http.StatusBadRequest, ""},
+		{"relative redirect_uri", map[string]string{"redirect_uri": "/cb"}, http.StatusBadRequest, ""},
+		{"implicit flow", map[string]string{"response_type": "token"}, http.StatusFound, "unsupported_response_type"},
+		{"plain PKCE", map[string]string{"code_challenge": "abc", "code_challenge_method": "plain"}, http.StatusFound, "invalid_request"},
+	}
+	for _, tt := range tests {
+		tt := tt
+		t.Run(tt.name, func(t *testing.T) {
+			resp, err := client.Get(authorizeURL(p, tt.params))
+			if err != nil {
+				t.Fatal(err)
+			}
+			resp.Body.Close()
+			loc, _ := resp.Location()
+			var got string
+			if loc != nil {
+				got = loc.Query().Get("error")
+			}
+			if resp.StatusCode != tt.status || got != tt.err {
+				t.Errorf("authorize = %d with error %q, want %d with %q", resp.StatusCode, got, tt.status, tt.err)
+			}
+		})
+	}
+}
+
+func TestLogout(t *testing.T) {
+	p := New(t)
+	client := &http.Client{CheckRedirect: func(req *http.Request, via []*http.Request) error {
+		return http.ErrUseLastResponse
+	}}
+	tests := []struct {
+		query    string
+		status   int
+		location string
+	}{
+		{"", http.StatusOK, ""},
+		{"?post_logout_redirect_uri=" + url.QueryEscape(callback) + "&state=s", http.StatusFound, callback + "?state=s"},
+		{"?post_logout_redirect_uri=/relative", http.StatusBadRequest, ""},
+	}
+	for _, tt := range tests {
+		resp, err := client.Get(p.Issuer() + "/logout" + tt.query)
+		if err != nil {
+			t.Fatal(err)
+		}
+		resp.Body.Close()
+		if resp.StatusCode != tt.status || resp.Header.Get("Location") != tt.location {
+			t.Errorf("GET /logout%s = %d %q, want %d %q", tt.query, resp.StatusCode, resp.Header.Get("Location"), tt.status, tt.location)
+		}
+	}
+	if n := p.Requests("logout"); n != len(tests) {
+		t.Errorf("Requests(logout) = %d, want %d", n, len(tests))
+	}
+}
+
+func TestSetHandler(t *testing.T) {
+	p := New(t)
+	p.SetHandler("jwks", http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		writeJSON(w, http.StatusTeapot, map[string]any{"keys": []any{}})
+	}))
+	req, _ := http.NewRequest(http.MethodGet, p.Issuer()+"/jwks", nil)
+	if status, _ := do(t, req); status != http.StatusTeapot {
+		t.Errorf("GET /jwks with a handler set = %d, want 418", status)
+	}
+	p.SetHandler("jwks", nil)
+	status, set := do(t, req)
+	keys, _ := set["keys"].([]any)
+	if status != http.StatusOK || len(keys) != 1 {
+		t.Errorf("GET /jwks after the handler was removed = %d with %d keys, want 200 with 1", status, len(keys))
+	}
+	if n := p.Requests("jwks"); n != 2 {
+		t.Errorf("Requests(jwks) = %d, want 2", n)
+	}
+}
+
+func TestIDTokenKnobs(t *testing.T) {
+	p := New(t)
+	p.SetAlgorithm("ES256")
+	p.SetEmailInIDToken(false)
+	p.SetNonceOverride("other-nonce")
+	p.SetIssuerOverride("https://evil.example")
+	p.SetAudienceOverride("other-client")
+	p.SetPadding(100)
+	code := codeFor(t, p, nil)
+	status, resp := exchange(t, p, url.Values{"grant_type": {"authorization_code"}, "code": {code}, "redirect_uri": {callback}})
+	if status != http.StatusOK {
+		t.Fatalf("token = %d %v, want 200", status, resp)
+	}
+	raw, _ := resp["id_token"].(string)
+	claims := parse(t, p, raw)
+	pad, _ := claims["pad"].(string)
+	if claims["email"] != nil || claims["nonce"] != "other-nonce" || claims["iss"] != "https://evil.example" ||
+		claims["aud"] != "other-client" || len(pad) != 100 {
+		t.Errorf("ID token claims = %v, want no email, the overrides and a 100-byte pad", claims)
+	}
+}
