@@ -292,6 +292,7 @@ func startProcess(bin, dir string) (*process, error) {
 	cmd.Dir = dir // local plugins are read from ./plugins-local
 	cmd.Stdout = stdout
 	cmd.Stderr = stdout
+	cmd.SysProcAttr = procAttr()
 	if err := cmd.Start(); err != nil {
 		stdout.Close()
 		return nil, err
