@@ -152,7 +152,9 @@ func checkAllowedRedirect(t *testing.T, base *url.URL, rd, requestHost string) {
 func sameFuzzHost(host, port, requestHost string) bool {
 	rh, rp, err := net.SplitHostPort(requestHost)
 	if err != nil {
-		rh, rp = strings.TrimSuffix(strings.TrimPrefix(requestHost, "["), "]"), port
+		// Two statements: Yaegi drops the second value of "a, b = f(), c".
+		rh = strings.TrimSuffix(strings.TrimPrefix(requestHost, "["), "]")
+		rp = port
 	}
 	if rp != port {
 		return false
