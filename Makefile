@@ -1,6 +1,6 @@
 # The project's commands. `make test` is the whole test CI runs; `make
 # test-fast` skips only the real-Traefik end-to-end tests, for quick local runs.
-.PHONY: test test-fast traefik
+.PHONY: test test-fast traefik bench
 
 test:
 	.ci/check
@@ -12,3 +12,10 @@ test-fast:
 # end-to-end tests run, and prints its path.
 traefik:
 	e2e/traefik/build.sh
+
+# bench measures a request with a valid session cookie through the plugin,
+# compiled and then under Yaegi as Traefik runs it; the Yaegi figure is the
+# time a request spends in Gatehouse inside Traefik.
+bench:
+	go test -run '^$$' -bench AuthenticatedRequest -benchmem -count 3 .
+	YAEGI_TEST_FLAGS="-run ^$$ -bench AuthenticatedRequest -benchmem -count 3" .ci/yaegi-test .

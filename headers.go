@@ -52,17 +52,14 @@ func newIdentityHeaders(cfg *settings) *identityHeaders {
 	return &identityHeaders{cfg: cfg, owned: owned}
 }
 
+// headerSpelling maps the separators proxies and frameworks treat like "-".
+var headerSpelling = strings.NewReplacer("_", "-", ".", "-")
+
 // normalizeHeader folds the spellings of a header name that proxies and
 // frameworks treat alike: any case, and "_" or "." in place of "-" (CGI-style
 // servers and some frameworks map X_Forwarded_User to X-Forwarded-User).
 func normalizeHeader(name string) string {
-	b := []byte(strings.ToLower(name))
-	for i := 0; i < len(b); i++ {
-		if b[i] == '_' || b[i] == '.' {
-			b[i] = '-'
-		}
-	}
-	return string(b)
+	return headerSpelling.Replace(strings.ToLower(name))
 }
 
 func (i *identityHeaders) strip(h http.Header) {
@@ -120,16 +117,15 @@ func setHeader(h http.Header, name, v string) {
 	}
 }
 
-// stripControls removes ASCII control characters (CR and LF among them) from v.
+// controlChars are the ASCII control characters, CR and LF among them.
+const controlChars = "\x00\x01\x02\x03\x04\x05\x06\x07\x08\x09\x0a\x0b\x0c\x0d\x0e\x0f" +
+	"\x10\x11\x12\x13\x14\x15\x16\x17\x18\x19\x1a\x1b\x1c\x1d\x1e\x1f\x7f"
+
+// stripControls removes ASCII control characters (CR and LF among them) from
+// v. The common clean value is checked by compiled code, not a byte loop,
+// which Yaegi interprets slowly.
 func stripControls(v string) string {
-	clean := true
-	for i := 0; i < len(v); i++ {
-		if v[i] < 0x20 || v[i] == 0x7f {
-			clean = false
-			break
-		}
-	}
-	if clean {
+	if !strings.ContainsAny(v, controlChars) {
 		return v
 	}
 	b := make([]byte, 0, len(v))
