@@ -29,13 +29,19 @@ var binary struct {
 // Later calls return the same path, or fail the same way.
 func Binary(t testing.TB) string {
 	t.Helper()
+	path, err := binaryPath()
+	if err != nil {
+		t.Fatalf("harness: Traefik binary: %v", err)
+	}
+	return path
+}
+
+// binaryPath builds the binary once per process and returns its path.
+func binaryPath() (string, error) {
 	binary.once.Do(func() {
 		binary.path, binary.err = buildBinary()
 	})
-	if binary.err != nil {
-		t.Fatalf("harness: Traefik binary: %v", binary.err)
-	}
-	return binary.path
+	return binary.path, binary.err
 }
 
 func buildBinary() (string, error) {

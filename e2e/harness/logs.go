@@ -47,20 +47,19 @@ func (tr *Traefik) Problems() []string {
 }
 
 func (tr *Traefik) logProblems() {
-	tr.t.Helper()
 	for _, p := range tr.Problems() {
-		tr.t.Logf("harness: Traefik reports %s", p)
+		tr.logf("harness: Traefik reports %s", p)
 	}
 }
 
 // Log returns Traefik's log so far (DEBUG level; a plugin's stdout is there).
 func (tr *Traefik) Log() string {
-	b, _ := os.ReadFile(filepath.Join(tr.dir, "traefik.log"))
+	b, _ := os.ReadFile(filepath.Join(tr.Dir, "traefik.log"))
 	return string(b)
 }
 
 func (tr *Traefik) readLogs() string {
-	stdout, _ := os.ReadFile(filepath.Join(tr.dir, "stdout.log"))
+	stdout, _ := os.ReadFile(filepath.Join(tr.Dir, "stdout.log"))
 	return string(stdout) + tr.Log()
 }
 
@@ -71,7 +70,7 @@ func (tr *Traefik) logReport() string {
 		name  string
 		lines int
 	}{{"stdout.log", 100}, {"traefik.log", logTailLines}, {"access.log", 50}} {
-		content, err := os.ReadFile(filepath.Join(tr.dir, f.name))
+		content, err := os.ReadFile(filepath.Join(tr.Dir, f.name))
 		if err != nil {
 			fmt.Fprintf(&b, "--- %s: %v\n", f.name, err)
 			continue
@@ -105,7 +104,7 @@ func (tr *Traefik) keepLogs() (string, error) {
 		return "", err
 	}
 	for _, name := range []string{"traefik.yml", "stdout.log", "traefik.log", "access.log", "dynamic/dynamic.yml", "dynamic/zz-harness.yml"} {
-		err := copyFile(filepath.Join(tr.dir, name), filepath.Join(kept, filepath.Base(name)))
+		err := copyFile(filepath.Join(tr.Dir, name), filepath.Join(kept, filepath.Base(name)))
 		if err != nil && !os.IsNotExist(err) {
 			return "", err
 		}

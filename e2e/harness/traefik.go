@@ -36,8 +36,8 @@ const (
 	sentinelHost = "harness.gatehouse.invalid"
 )
 
-// Options say what a Traefik started by Start runs. The zero value runs this
-// repository's plugin with an empty dynamic configuration.
+// Options say what a Traefik started by Start or Launch runs. The zero value
+// runs this repository's plugin with an empty dynamic configuration.
 type Options struct {
 	// Dynamic is the first dynamic configuration, YAML for the file provider.
 	Dynamic string
@@ -46,18 +46,30 @@ type Options struct {
 	PluginDir string
 	// ModuleName is the module path of the plugin at PluginDir; "" means ModuleName.
 	ModuleName string
+	// DockerEndpoint, when set, enables Traefik's docker provider reading
+	// from this endpoint (e.g. "unix:///tmp/x/docker.sock").
+	DockerEndpoint string
+	// Metrics enables Prometheus metrics on the admin entry point; see Metrics.
+	Metrics bool
+
+	// Dir is Traefik's working directory for Launch; Start uses a temporary one.
+	Dir string
+	// Logf receives the harness's notes; nil discards them.
+	Logf func(format string, args ...any)
 }
 
-// Traefik is a Traefik process started by Start, with the plugin declared
-// under Alias. Its methods must be called from the test that started it.
+// Traefik is a Traefik process started by Start or Launch, with the plugin
+// declared under Alias.
 type Traefik struct {
 	// Addr is the host:port of the entry point "web", on 127.0.0.1.
 	Addr string
 	// Port is the port of Addr.
 	Port int
+	// Dir is Traefik's working directory: its configuration and logs.
+	Dir string
 
-	t          testing.TB
-	dir        string
+	t          testing.TB // set by Start; nil after Launch
+	logf       func(format string, args ...any)
 	adminAddr  string
 	generation int
 	proc       *process
@@ -72,37 +84,72 @@ type Traefik struct {
 func Start(t testing.TB, opts Options) *Traefik {
 	t.Helper()
 	bin := Binary(t)
+	opts.Dir = t.TempDir()
+	opts.Logf = t.Logf
+	tr, err := launch(bin, opts, func(tr *Traefik) {
+		tr.t = t
+		t.Cleanup(tr.stop)
+	})
+	if err != nil {
+		t.Fatalf("harness: %v", err)
+	}
+	return tr
+}
+
+// Launch is Start for programs: it builds Traefik if needed, runs it in
+// opts.Dir and returns once it serves opts.Dynamic. The caller must Stop it.
+func Launch(opts Options) (*Traefik, error) {
+	bin, err := binaryPath()
+	if err != nil {
+		return nil, fmt.Errorf("harness: Traefik binary: %w", err)
+	}
+	return launch(bin, opts, nil)
+}
+
+// launch stages the plugin into opts.Dir and starts Traefik there; started,
+// if set, sees the Traefik before it is first started, so that a test can
+// arrange its cleanup.
+func launch(bin string, opts Options, started func(tr *Traefik)) (*Traefik, error) {
 	if opts.ModuleName == "" {
 		opts.ModuleName = ModuleName
 	}
 	if opts.PluginDir == "" {
 		root, err := repoDir()
 		if err != nil {
-			t.Fatalf("harness: %v", err)
+			return nil, err
 		}
 		opts.PluginDir = root
 	}
-	dir := t.TempDir()
-	if err := Stage(opts.PluginDir, dir, opts.ModuleName); err != nil {
-		t.Fatal(err)
+	if opts.Logf == nil {
+		opts.Logf = func(string, ...any) {}
 	}
-	if err := os.MkdirAll(filepath.Join(dir, "dynamic"), 0o755); err != nil {
-		t.Fatalf("harness: %v", err)
+	if err := Stage(opts.PluginDir, opts.Dir, opts.ModuleName); err != nil {
+		return nil, err
 	}
-	tr := &Traefik{t: t, dir: dir}
-	t.Cleanup(tr.stop)
+	if err := os.MkdirAll(filepath.Join(opts.Dir, "dynamic"), 0o755); err != nil {
+		return nil, err
+	}
+	tr := &Traefik{Dir: opts.Dir, logf: opts.Logf}
+	if started != nil {
+		started(tr)
+	}
 	// A port found free can be taken before Traefik binds it: try again then.
 	for attempt := 1; ; attempt++ {
 		err := tr.start(bin, opts)
 		if err == nil {
-			return tr
+			return tr, nil
 		}
 		if attempt < 3 && errors.Is(err, errPortTaken) {
-			t.Logf("harness: %v; retrying with other ports", err)
+			opts.Logf("harness: %v; retrying with other ports", err)
 			continue
 		}
-		t.Fatalf("harness: start Traefik: %v", err)
+		return nil, fmt.Errorf("start Traefik: %w", err)
 	}
+}
+
+// Stop ends a Traefik started by Launch.
+func (tr *Traefik) Stop() {
+	tr.stopProcess()
 }
 
 var errPortTaken = errors.New("a port was taken before Traefik bound it")
@@ -119,8 +166,8 @@ func (tr *Traefik) start(bin string, opts Options) error {
 	tr.Addr = net.JoinHostPort("127.0.0.1", strconv.Itoa(web))
 	tr.Port = web
 	tr.adminAddr = net.JoinHostPort("127.0.0.1", strconv.Itoa(admin))
-	static := staticConfig(tr.dir, tr.Addr, tr.adminAddr, opts.ModuleName)
-	if err := os.WriteFile(filepath.Join(tr.dir, "traefik.yml"), []byte(static), 0o644); err != nil {
+	static := staticConfig(tr.Dir, tr.Addr, tr.adminAddr, opts)
+	if err := os.WriteFile(filepath.Join(tr.Dir, "traefik.yml"), []byte(static), 0o644); err != nil {
 		return err
 	}
 	tr.generation = 1
@@ -128,9 +175,9 @@ func (tr *Traefik) start(bin string, opts Options) error {
 		return err
 	}
 	for _, name := range []string{"traefik.log", "access.log", "stdout.log"} {
-		os.Remove(filepath.Join(tr.dir, name))
+		os.Remove(filepath.Join(tr.Dir, name))
 	}
-	tr.proc, err = startProcess(bin, tr.dir)
+	tr.proc, err = startProcess(bin, tr.Dir)
 	if err != nil {
 		return err
 	}
@@ -152,7 +199,7 @@ func (tr *Traefik) startError(err error) error {
 	if exited && strings.Contains(tr.readLogs(), "address already in use") {
 		return fmt.Errorf("%w: %v", errPortTaken, err)
 	}
-	tr.t.Logf("harness: Traefik did not become ready:\n%s", tr.logReport())
+	tr.logf("harness: Traefik did not become ready:\n%s", tr.logReport())
 	return err
 }
 
@@ -173,15 +220,24 @@ func (tr *Traefik) Client() *Client {
 // whose New returns an error, still counts as served: see Problems.
 func (tr *Traefik) WriteDynamic(yaml string) {
 	tr.t.Helper()
+	if err := tr.Reload(yaml); err != nil {
+		tr.t.Fatalf("harness: WriteDynamic: %v", err)
+	}
+}
+
+// Reload replaces the dynamic configuration with yaml and returns once the
+// web entry point serves it, or an error after a bounded wait.
+func (tr *Traefik) Reload(yaml string) error {
 	tr.generation++
 	if err := tr.writeFiles(yaml); err != nil {
-		tr.t.Fatalf("harness: WriteDynamic: %v", err)
+		return err
 	}
 	err := tr.waitFor(time.Now().Add(reloadTimeout), "dynamic configuration "+strconv.Itoa(tr.generation)+" served", tr.serving)
 	if err != nil {
-		tr.t.Fatalf("harness: WriteDynamic: %v", err)
+		return err
 	}
 	tr.logProblems()
+	return nil
 }
 
 // writeFiles writes the user's dynamic configuration, then the sentinel
@@ -204,11 +260,11 @@ http:
 }
 
 func (tr *Traefik) writeAtomic(name, content string) error {
-	tmp := filepath.Join(tr.dir, name+".tmp")
+	tmp := filepath.Join(tr.Dir, name+".tmp")
 	if err := os.WriteFile(tmp, []byte(content), 0o644); err != nil {
 		return err
 	}
-	return os.Rename(tmp, filepath.Join(tr.dir, "dynamic", name))
+	return os.Rename(tmp, filepath.Join(tr.Dir, "dynamic", name))
 }
 
 func (tr *Traefik) sentinelPath() string {
@@ -330,7 +386,7 @@ func (tr *Traefik) stopProcess() {
 	select {
 	case <-p.done:
 	case <-time.After(stopTimeout):
-		tr.t.Logf("harness: Traefik still running %v after SIGTERM; killing it", stopTimeout)
+		tr.logf("harness: Traefik still running %v after SIGTERM; killing it", stopTimeout)
 		p.cmd.Process.Kill()
 		<-p.done
 	}
