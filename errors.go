@@ -17,7 +17,6 @@ var (
 	errUnauthorized = errors.New("not signed in")
 	errForbidden    = errors.New("not authorized")
 	errProvider     = errors.New("identity provider failed")
-	errNotFound     = errors.New("no such endpoint")
 )
 
 // statusOf returns the HTTP status for a handler's error.
@@ -29,8 +28,6 @@ func statusOf(err error) int {
 		return http.StatusUnauthorized
 	case errors.Is(err, errForbidden):
 		return http.StatusForbidden
-	case errors.Is(err, errNotFound):
-		return http.StatusNotFound
 	case errors.Is(err, errProvider):
 		return http.StatusBadGateway
 	}
