@@ -68,6 +68,13 @@ func buildBinary() (string, error) {
 	return path, nil
 }
 
+// ModuleDir returns the root directory of the e2e module, found by walking
+// up from the working directory; programs such as the demo keep their files
+// under it.
+func ModuleDir() (string, error) {
+	return e2eDir()
+}
+
 // e2eDir returns the root directory of the e2e module, found by walking up
 // from the working directory (go test runs a test in its package directory).
 func e2eDir() (string, error) {

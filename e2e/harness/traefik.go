@@ -51,6 +51,9 @@ type Options struct {
 	DockerEndpoint string
 	// Metrics enables Prometheus metrics on the admin entry point; see Metrics.
 	Metrics bool
+	// WebAddr is the address of the entry point "web", such as
+	// "127.0.0.1:8000"; "" picks a free port of 127.0.0.1.
+	WebAddr string
 
 	// Dir is Traefik's working directory for Launch; Start uses a temporary one.
 	Dir string
@@ -61,7 +64,8 @@ type Options struct {
 // Traefik is a Traefik process started by Start or Launch, with the plugin
 // declared under Alias.
 type Traefik struct {
-	// Addr is the host:port of the entry point "web", on 127.0.0.1.
+	// Addr is the host:port of the entry point "web": Options.WebAddr, or
+	// a free port of 127.0.0.1.
 	Addr string
 	// Port is the port of Addr.
 	Port int
@@ -155,16 +159,25 @@ func (tr *Traefik) Stop() {
 var errPortTaken = errors.New("a port was taken before Traefik bound it")
 
 func (tr *Traefik) start(bin string, opts Options) error {
-	web, err := freePort()
+	tr.Addr = opts.WebAddr
+	if tr.Addr == "" {
+		web, err := freePort()
+		if err != nil {
+			return err
+		}
+		tr.Addr = net.JoinHostPort("127.0.0.1", strconv.Itoa(web))
+	}
+	_, port, err := net.SplitHostPort(tr.Addr)
 	if err != nil {
-		return err
+		return fmt.Errorf("WebAddr %q: %v", tr.Addr, err)
+	}
+	if tr.Port, err = strconv.Atoi(port); err != nil {
+		return fmt.Errorf("WebAddr %q: port %q is not a number", tr.Addr, port)
 	}
 	admin, err := freePort()
 	if err != nil {
 		return err
 	}
-	tr.Addr = net.JoinHostPort("127.0.0.1", strconv.Itoa(web))
-	tr.Port = web
 	tr.adminAddr = net.JoinHostPort("127.0.0.1", strconv.Itoa(admin))
 	static := staticConfig(tr.Dir, tr.Addr, tr.adminAddr, opts)
 	if err := os.WriteFile(filepath.Join(tr.Dir, "traefik.yml"), []byte(static), 0o644); err != nil {
