@@ -1,16 +1,17 @@
 package oidctest
 
 import (
-	"crypto/sha256"
+	"bytes"
 	"crypto/subtle"
 	"encoding/json"
+	"io"
 	"net/http"
 	"net/url"
 )
 
-// endpointName returns the name Requests and SetHandler use for path, or "".
-func endpointName(path string) string {
-	switch path {
+// endpointName returns the name Requests and SetHandler use for r, or "".
+func endpointName(r *http.Request) string {
+	switch r.URL.Path {
 	case "/.well-known/openid-configuration":
 		return "discovery"
 	case "/jwks":
@@ -18,6 +19,9 @@ func endpointName(path string) string {
 	case "/authorize":
 		return "authorize"
 	case "/token":
+		if grantType(r) == "refresh_token" {
+			return "refresh"
+		}
 		return "token"
 	case "/userinfo":
 		return "userinfo"
@@ -28,7 +32,7 @@ func endpointName(path string) string {
 }
 
 func (p *Provider) serve(w http.ResponseWriter, r *http.Request) {
-	name := endpointName(r.URL.Path)
+	name := endpointName(r)
 	if name == "" {
 		http.NotFound(w, r)
 		return
@@ -51,7 +55,7 @@ func (p *Provider) serve(w http.ResponseWriter, r *http.Request) {
 		writeJSON(w, http.StatusOK, set)
 	case "authorize":
 		p.authorize(w, r)
-	case "token":
+	case "token", "refresh":
 		p.token(w, r)
 	case "userinfo":
 		p.userinfo(w, r)
@@ -61,7 +65,7 @@ func (p *Provider) serve(w http.ResponseWriter, r *http.Request) {
 }
 
 func (p *Provider) discovery(w http.ResponseWriter) {
-	iss := p.srv.URL
+	iss := p.issuer
 	p.mu.Lock()
 	alg := p.key.alg
 	p.mu.Unlock()
@@ -73,55 +77,13 @@ func (p *Provider) discovery(w http.ResponseWriter) {
 		"jwks_uri":                              iss + "/jwks",
 		"end_session_endpoint":                  iss + "/logout",
 		"response_types_supported":              []string{"code"},
-		"grant_types_supported":                 []string{"authorization_code"},
+		"grant_types_supported":                 []string{"authorization_code", "refresh_token"},
 		"subject_types_supported":               []string{"public"},
 		"id_token_signing_alg_values_supported": []string{alg},
 		"scopes_supported":                      []string{"openid", "email", "profile", "groups"},
 		"token_endpoint_auth_methods_supported": []string{"client_secret_basic", "client_secret_post"},
 		"code_challenge_methods_supported":      []string{"S256"},
 	})
-}
-
-// authorize signs the user in at once and redirects back with a code.
-// Errors about the client or redirect URI are shown, not redirected
-// (RFC 6749 4.1.2.1).
-func (p *Provider) authorize(w http.ResponseWriter, r *http.Request) {
-	q := r.URL.Query()
-	p.mu.Lock()
-	clientID := p.clientID
-	p.mu.Unlock()
-	if q.Get("client_id") != clientID {
-		http.Error(w, "unknown client_id", http.StatusBadRequest)
-		return
-	}
-	back, err := url.Parse(q.Get("redirect_uri"))
-	if err != nil || !back.IsAbs() {
-		http.Error(w, "redirect_uri must be an absolute URL", http.StatusBadRequest)
-		return
-	}
-	answer := back.Query()
-	if s := q.Get("state"); s != "" {
-		answer.Set("state", s)
-	}
-	challenge := q.Get("code_challenge")
-	switch {
-	case q.Get("response_type") != "code":
-		answer.Set("error", "unsupported_response_type")
-	case challenge != "" && q.Get("code_challenge_method") != "S256":
-		answer.Set("error", "invalid_request")
-	default:
-		code, err := randomString(32)
-		if err != nil {
-			http.Error(w, err.Error(), http.StatusInternalServerError)
-			return
-		}
-		p.mu.Lock()
-		p.codes[code] = grant{clientID: clientID, redirectURI: q.Get("redirect_uri"), nonce: q.Get("nonce"), challenge: challenge}
-		p.mu.Unlock()
-		answer.Set("code", code)
-	}
-	back.RawQuery = answer.Encode()
-	http.Redirect(w, r, back.String(), http.StatusFound)
 }
 
 // clientAuth returns the client ID the request authenticated as, by
@@ -150,6 +112,26 @@ func (p *Provider) clientAuth(r *http.Request) (string, bool) {
 	return id, idOK && secretOK
 }
 
+// grantType returns the grant_type a token request's form carries and
+// leaves r.Body to be read again.
+func grantType(r *http.Request) string {
+	if r.Method != http.MethodPost || r.Body == nil {
+		return ""
+	}
+	body, err := io.ReadAll(io.LimitReader(r.Body, 1<<20+1))
+	r.Body = io.NopCloser(bytes.NewReader(body))
+	if err != nil {
+		return ""
+	}
+	form, err := url.ParseQuery(string(body))
+	if err != nil {
+		return ""
+	}
+	return form.Get("grant_type")
+}
+
+// token answers the token endpoint: the authorization_code and
+// refresh_token grants for an authenticated client.
 func (p *Provider) token(w http.ResponseWriter, r *http.Request) {
 	if r.Method != http.MethodPost {
 		http.Error(w, "POST only", http.StatusMethodNotAllowed)
@@ -166,19 +148,18 @@ func (p *Provider) token(w http.ResponseWriter, r *http.Request) {
 		oauthError(w, http.StatusUnauthorized, "invalid_client")
 		return
 	}
-	if r.PostForm.Get("grant_type") != "authorization_code" {
+	var g grant
+	var granted bool
+	switch r.PostForm.Get("grant_type") {
+	case "authorization_code":
+		g, granted = p.redeemCode(r, clientID)
+	case "refresh_token":
+		g, granted = p.redeemRefreshToken(r, clientID)
+	default:
 		oauthError(w, http.StatusBadRequest, "unsupported_grant_type")
 		return
 	}
-	code := r.PostForm.Get("code")
-	p.mu.Lock()
-	g, found := p.codes[code]
-	delete(p.codes, code) // single use, whatever happens next
-	p.mu.Unlock()
-	verifier := r.PostForm.Get("code_verifier")
-	// Not one case with a list of conditions: yaegi only tests the first.
-	pkceOK := g.challenge == "" && verifier == "" || g.challenge != "" && s256(verifier) == g.challenge
-	if !found || g.clientID != clientID || g.redirectURI != r.PostForm.Get("redirect_uri") || !pkceOK {
+	if !granted {
 		oauthError(w, http.StatusBadRequest, "invalid_grant")
 		return
 	}
@@ -191,25 +172,23 @@ func (p *Provider) token(w http.ResponseWriter, r *http.Request) {
 	writeJSON(w, http.StatusOK, resp)
 }
 
-// s256 is the PKCE S256 transformation of verifier (RFC 7636 4.2).
-func s256(verifier string) string {
-	sum := sha256.Sum256([]byte(verifier))
-	return b64(sum[:])
-}
-
 func (p *Provider) userinfo(w http.ResponseWriter, r *http.Request) {
 	const prefix = "Bearer "
 	auth := r.Header.Get("Authorization")
-	var sub string
+	var b bearer
 	if len(auth) > len(prefix) && auth[:len(prefix)] == prefix {
 		p.mu.Lock()
-		sub = p.accessTokens[auth[len(prefix):]]
+		b = p.accessTokens[auth[len(prefix):]]
 		p.mu.Unlock()
 	}
-	p.mu.Lock()
-	claims := copyClaims(p.claims)
-	p.mu.Unlock()
-	if current, _ := claims["sub"].(string); sub == "" || current != sub {
+	claims := b.user
+	if claims == nil {
+		p.mu.Lock()
+		claims = p.claims
+		p.mu.Unlock()
+	}
+	claims = copyClaims(claims)
+	if current, _ := claims["sub"].(string); b.sub == "" || current != b.sub {
 		w.Header().Set("WWW-Authenticate", `Bearer error="invalid_token"`)
 		oauthError(w, http.StatusUnauthorized, "invalid_token")
 		return

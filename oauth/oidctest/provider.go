@@ -1,8 +1,9 @@
 package oidctest
 
 import (
+	"fmt"
+	"net"
 	"net/http"
-	"net/http/httptest"
 	"net/url"
 	"strconv"
 	"sync"
@@ -10,48 +11,63 @@ import (
 	"time"
 )
 
-// Provider is a fake OpenID Connect provider on an httptest.Server. Its
-// setters may be called at any time, also while requests are served.
+// Provider is a fake OpenID Connect provider serving HTTP on a local
+// address. Its setters may be called at any time, also while requests are
+// served.
 type Provider struct {
-	t   testing.TB
-	srv *httptest.Server
+	srv    *http.Server
+	issuer string // the server's URL, set once by Start
 
 	mu             sync.Mutex // guards every field below
 	clientID       string
 	clientSecret   string
 	claims         map[string]any
+	users          []User
 	padding        int
 	key            signingKey
 	kidSeq         int
 	emailInIDToken bool
-	nonce          string // overrides
-	issuer         string
+	nonceOverride  string
+	issuerOverride string
 	audience       string
 	expiry         time.Duration
 	now            func() time.Time
 	requests       map[string]int
 	handlers       map[string]http.Handler
-	codes          map[string]grant
-	accessTokens   map[string]string // access token → sub
+	pending        map[string]grant  // login form request id → authorization request
+	codes          map[string]grant  // code → the sign-in it stands for
+	refreshTokens  map[string]grant  // refresh token → the sign-in it continues
+	accessTokens   map[string]bearer // access token → whose it is
 }
 
-// grant is what the authorization endpoint remembers about a code.
+// grant is what the provider remembers about a sign-in, from the
+// authorization request to the tokens it leads to.
 type grant struct {
 	clientID    string
 	redirectURI string
+	state       string // sent back with the code
 	nonce       string
 	challenge   string
+	refreshed   bool           // a refresh token's grant: its ID tokens carry no nonce
+	user        map[string]any // the user's claims; nil: the claims SetClaims set, read when tokens are issued
 }
 
-// New starts a provider with a fresh RS256 key, the client "gatehouse" with
-// secret "secret", tokens valid for an hour on the wall clock, and the user
-// {sub: "u-123", email: "alice@example.com", email_verified: true,
-// preferred_username: "alice", groups: ["admins", "staff"]}. The server is
-// closed by t.Cleanup.
-func New(t testing.TB) *Provider {
-	t.Helper()
+// bearer is what the provider remembers about an access token.
+type bearer struct {
+	sub  string
+	user map[string]any // as in grant
+}
+
+// Start starts a provider listening on addr (such as "127.0.0.1:0" for any
+// free port, or "127.0.0.1:9000") with a fresh RS256 key, the client
+// "gatehouse" with secret "secret", tokens valid for an hour on the wall
+// clock, and the user {sub: "u-123", email: "alice@example.com",
+// email_verified: true, preferred_username: "alice", groups: ["admins",
+// "staff"]}, signed in without a login form until SetUsers is called. Its
+// issuer is http:// followed by addr's host (127.0.0.1 when addr names none
+// or every interface) and the port it listens on. Close stops it.
+func Start(addr string) (*Provider, error) {
 	p := &Provider{
-		t:              t,
 		clientID:       "gatehouse",
 		clientSecret:   "secret",
 		emailInIDToken: true,
@@ -59,8 +75,10 @@ func New(t testing.TB) *Provider {
 		now:            time.Now,
 		requests:       map[string]int{},
 		handlers:       map[string]http.Handler{},
+		pending:        map[string]grant{},
 		codes:          map[string]grant{},
-		accessTokens:   map[string]string{},
+		refreshTokens:  map[string]grant{},
+		accessTokens:   map[string]bearer{},
 	}
 	p.claims = map[string]any{
 		"sub":                "u-123",
@@ -69,21 +87,58 @@ func New(t testing.TB) *Provider {
 		"preferred_username": "alice",
 		"groups":             []string{"admins", "staff"},
 	}
-	p.setKey("RS256")
-	p.srv = httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		p.serve(w, r)
-	}))
-	t.Cleanup(func() { p.srv.Close() })
+	if err := p.setKey("RS256"); err != nil {
+		return nil, err
+	}
+	ln, err := net.Listen("tcp", addr)
+	if err != nil {
+		return nil, fmt.Errorf("oidctest: listening on %q: %v", addr, err)
+	}
+	p.issuer = baseURL(addr, ln.Addr())
+	p.srv = &http.Server{
+		Handler:           http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) { p.serve(w, r) }),
+		ReadHeaderTimeout: 10 * time.Second,
+	}
+	srv := p.srv
+	go func() { srv.Serve(ln) }()
+	return p, nil
+}
+
+// baseURL returns the URL of a server asked to listen on addr and bound to
+// bound.
+func baseURL(addr string, bound net.Addr) string {
+	host, _, err := net.SplitHostPort(addr)
+	if err != nil || host == "" || net.ParseIP(host).IsUnspecified() {
+		host = "127.0.0.1"
+	}
+	_, port, err := net.SplitHostPort(bound.String())
+	if err != nil {
+		port = "0"
+	}
+	return "http://" + net.JoinHostPort(host, port)
+}
+
+// New starts a provider as Start does on a free port of 127.0.0.1, failing
+// t if it cannot, and closes it by t.Cleanup.
+func New(t testing.TB) *Provider {
+	t.Helper()
+	p, err := Start("127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { p.Close() })
 	return p
 }
 
 // Issuer returns the server's URL, which is also the issuer.
-func (p *Provider) Issuer() string { return p.srv.URL }
+func (p *Provider) Issuer() string { return p.issuer }
 
-// Close stops the server now, to test a provider that is down.
+// Close stops the server now, closing its connections; tests use it to
+// see a provider that is down. Closing again does nothing.
 func (p *Provider) Close() { p.srv.Close() }
 
-// SetClient replaces the registered client's ID and secret.
+// SetClient replaces the registered client's ID and secret. Refresh tokens
+// issued to the old client ID stop working.
 func (p *Provider) SetClient(id, secret string) {
 	p.mu.Lock()
 	defer p.mu.Unlock()
@@ -91,20 +146,19 @@ func (p *Provider) SetClient(id, secret string) {
 	p.clientSecret = secret
 }
 
-// SetClaims replaces the signed-in user's claims; c must have a "sub". The
-// ID token and userinfo carry them, the ID token with its own iss, aud, exp,
-// iat, azp and nonce on top.
-func (p *Provider) SetClaims(c map[string]any) {
-	p.t.Helper()
+// SetClaims replaces the claims of the user signed in without a login form;
+// c must have a "sub". The ID token and userinfo carry them, the ID token
+// with its own iss, aud, exp, iat, azp and nonce on top. Tokens refreshed
+// later carry the claims set then.
+func (p *Provider) SetClaims(c map[string]any) error {
 	if sub, _ := c["sub"].(string); sub == "" {
-		// Errorf, not Fatalf: this may run in a subtest's goroutine.
-		p.t.Errorf("oidctest: SetClaims(%v) without a sub", c)
-		return
+		return fmt.Errorf("oidctest: SetClaims: claims without a sub")
 	}
 	claims := copyClaims(c)
 	p.mu.Lock()
 	defer p.mu.Unlock()
 	p.claims = claims
+	return nil
 }
 
 // SetPadding adds a claim "pad" of n random characters to ID and access
@@ -117,35 +171,33 @@ func (p *Provider) SetPadding(n int) {
 
 // SetAlgorithm switches to a new key with a new kid for alg: "RS256",
 // "RS384", "RS512", "PS256", "PS384", "PS512", "ES256", "ES384" or "ES512".
-func (p *Provider) SetAlgorithm(alg string) {
-	p.t.Helper()
-	p.setKey(alg)
+// Any other alg is an error and leaves the key as it was.
+func (p *Provider) SetAlgorithm(alg string) error {
+	return p.setKey(alg)
 }
 
 // RotateKey replaces the key with a new one of the same algorithm under a
 // new kid; the old key leaves the JWKS.
-func (p *Provider) RotateKey() {
-	p.t.Helper()
+func (p *Provider) RotateKey() error {
 	p.mu.Lock()
 	alg := p.key.alg
 	p.mu.Unlock()
-	p.setKey(alg)
+	return p.setKey(alg)
 }
 
-func (p *Provider) setKey(alg string) {
-	p.t.Helper()
+func (p *Provider) setKey(alg string) error {
 	p.mu.Lock()
 	p.kidSeq++
 	kid := "key-" + strconv.Itoa(p.kidSeq)
 	p.mu.Unlock()
 	k, err := newKey(alg, kid)
 	if err != nil {
-		p.t.Error(err) // not Fatal: this may run in a subtest's goroutine
-		return
+		return err
 	}
 	p.mu.Lock()
 	defer p.mu.Unlock()
 	p.key = k
+	return nil
 }
 
 // SetEmailInIDToken decides whether the ID token carries email and
@@ -156,12 +208,13 @@ func (p *Provider) SetEmailInIDToken(in bool) {
 	p.emailInIDToken = in
 }
 
-// SetNonceOverride makes ID tokens carry nonce s instead of the one the
-// authorization request sent; "" restores that.
+// SetNonceOverride makes ID tokens issued for a code carry nonce s instead
+// of the one the authorization request sent; "" restores that. Refreshed ID
+// tokens carry no nonce either way.
 func (p *Provider) SetNonceOverride(s string) {
 	p.mu.Lock()
 	defer p.mu.Unlock()
-	p.nonce = s
+	p.nonceOverride = s
 }
 
 // SetIssuerOverride makes tokens carry iss s instead of Issuer(); "" restores
@@ -169,7 +222,7 @@ func (p *Provider) SetNonceOverride(s string) {
 func (p *Provider) SetIssuerOverride(s string) {
 	p.mu.Lock()
 	defer p.mu.Unlock()
-	p.issuer = s
+	p.issuerOverride = s
 }
 
 // SetAudienceOverride makes tokens carry aud s instead of the client ID; ""
@@ -196,9 +249,10 @@ func (p *Provider) SetClock(now func() time.Time) {
 	p.now = now
 }
 
-// SetHandler makes h answer endpoint ("discovery", "jwks", "authorize",
-// "token", "userinfo" or "logout") instead of the provider, e.g. to fail
-// or to answer garbage; nil restores the provider. Requests still counts.
+// SetHandler makes h answer endpoint instead of the provider, e.g. to fail
+// or to answer garbage; nil restores the provider. The endpoints are those
+// Requests counts; "token" and "refresh" share /token and are told apart by
+// the grant_type. Requests still counts.
 func (p *Provider) SetHandler(endpoint string, h http.Handler) {
 	p.mu.Lock()
 	defer p.mu.Unlock()
@@ -209,18 +263,20 @@ func (p *Provider) SetHandler(endpoint string, h http.Handler) {
 	p.handlers[endpoint] = h
 }
 
-// Requests returns how many requests endpoint ("discovery", "jwks",
-// "authorize", "token", "userinfo" or "logout") has received.
+// Requests returns how many requests endpoint has received: "discovery",
+// "jwks", "authorize" (the login form's posts included), "token" (every
+// request to /token but refresh_token grants), "refresh" (refresh_token
+// grants), "userinfo" or "logout".
 func (p *Provider) Requests(endpoint string) int {
 	p.mu.Lock()
 	defer p.mu.Unlock()
 	return p.requests[endpoint]
 }
 
-// Authorize plays the browser: it requests authURL (an authorization URL a
-// client built for this provider) and returns where the provider redirects
-// to, the redirect_uri with code and state. It fails t unless the answer is
-// a redirect.
+// Authorize plays the browser when no users are set: it requests authURL
+// (an authorization URL a client built for this provider) and returns
+// where the provider redirects to, the redirect_uri with code and state. It
+// fails t unless the answer is a redirect.
 func (p *Provider) Authorize(t testing.TB, authURL string) *url.URL {
 	t.Helper()
 	client := &http.Client{CheckRedirect: func(req *http.Request, via []*http.Request) error {

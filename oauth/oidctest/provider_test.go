@@ -3,6 +3,7 @@ package oidctest
 import (
 	"crypto"
 	"encoding/json"
+	"fmt"
 	"io"
 	"net/http"
 	"net/url"
@@ -118,9 +119,29 @@ func TestDiscovery(t *testing.T) {
 			t.Errorf("discovery %s = %v, want %s", k, doc[k], v)
 		}
 	}
+	lists := map[string]string{
+		"grant_types_supported":            "authorization_code refresh_token",
+		"code_challenge_methods_supported": "S256",
+		"response_types_supported":         "code",
+	}
+	for k, v := range lists {
+		if got := joinStrings(doc[k]); got != v {
+			t.Errorf("discovery %s = %v, want [%s]", k, doc[k], v)
+		}
+	}
 	if got := p.Requests("discovery"); got != 1 {
 		t.Errorf("Requests(discovery) = %d, want 1", got)
 	}
+}
+
+// joinStrings returns the JSON array v's strings joined by spaces.
+func joinStrings(v any) string {
+	list, _ := v.([]any)
+	var parts []string
+	for _, e := range list {
+		parts = append(parts, fmt.Sprint(e))
+	}
+	return strings.Join(parts, " ")
 }
 
 func TestCodeFlow(t *testing.T) {
@@ -209,9 +230,16 @@ func TestTokenRefusals(t *testing.T) {
 			status: http.StatusBadRequest, errCode: "invalid_grant",
 		},
 		{
-			name: "refresh grant",
+			name: "code as a refresh token",
 			form: func(code string) url.Values {
 				return url.Values{"grant_type": {"refresh_token"}, "refresh_token": {code}}
+			},
+			status: http.StatusBadRequest, errCode: "invalid_grant",
+		},
+		{
+			name: "password grant",
+			form: func(code string) url.Values {
+				return url.Values{"grant_type": {"password"}, "username": {"alice"}, "password": {code}}
 			},
 			status: http.StatusBadRequest, errCode: "unsupported_grant_type",
 		},

@@ -1,11 +1,57 @@
 package oidctest
 
 import (
+	"crypto/sha256"
+	"net/http"
 	"time"
 )
 
+// redeemCode returns the grant of the request's code if the code is one
+// this client may redeem here: codes are single-use, bound to the client
+// and the redirect URI, and to the PKCE challenge when one was sent.
+func (p *Provider) redeemCode(r *http.Request, clientID string) (grant, bool) {
+	code := r.PostForm.Get("code")
+	p.mu.Lock()
+	g, found := p.codes[code]
+	delete(p.codes, code) // single use, whatever happens next
+	p.mu.Unlock()
+	verifier := r.PostForm.Get("code_verifier")
+	// Not one case with a list of conditions: yaegi only tests the first.
+	pkceOK := g.challenge == "" && verifier == "" || g.challenge != "" && s256(verifier) == g.challenge
+	ok := found && g.clientID == clientID && g.redirectURI == r.PostForm.Get("redirect_uri") && pkceOK
+	return g, ok
+}
+
+// redeemRefreshToken returns the grant of the request's refresh token if
+// this client may use it. Refresh tokens rotate: each is single-use, and
+// the answer carries the next one.
+func (p *Provider) redeemRefreshToken(r *http.Request, clientID string) (grant, bool) {
+	token := r.PostForm.Get("refresh_token")
+	p.mu.Lock()
+	g, found := p.refreshTokens[token]
+	delete(p.refreshTokens, token)
+	p.mu.Unlock()
+	return g, found && g.clientID == clientID
+}
+
+// RevokeRefreshTokens makes every refresh token issued so far invalid, as
+// when a user signs out everywhere or an administrator revokes sessions:
+// using one gets invalid_grant.
+func (p *Provider) RevokeRefreshTokens() {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	p.refreshTokens = map[string]grant{}
+}
+
+// s256 is the PKCE S256 transformation of verifier (RFC 7636 4.2).
+func s256(verifier string) string {
+	sum := sha256.Sum256([]byte(verifier))
+	return b64(sum[:])
+}
+
 // issue mints the token response for an accepted grant: a JWT access token,
-// an ID token and an opaque refresh token.
+// an ID token and an opaque refresh token, which it remembers for a refresh
+// of g that issues an ID token without a nonce.
 func (p *Provider) issue(g grant) (map[string]any, error) {
 	p.mu.Lock()
 	key := p.key
@@ -13,17 +59,23 @@ func (p *Provider) issue(g grant) (map[string]any, error) {
 	expiry := p.expiry
 	padding := p.padding
 	emailInIDToken := p.emailInIDToken
-	iss, aud, nonce := p.srv.URL, g.clientID, g.nonce
-	if p.issuer != "" {
-		iss = p.issuer
+	iss := p.issuer
+	if p.issuerOverride != "" {
+		iss = p.issuerOverride
 	}
+	aud := g.clientID
 	if p.audience != "" {
 		aud = p.audience
 	}
-	if p.nonce != "" {
-		nonce = p.nonce
+	nonce := g.nonce
+	if !g.refreshed && p.nonceOverride != "" {
+		nonce = p.nonceOverride
 	}
-	user := copyClaims(p.claims)
+	user := g.user
+	if user == nil {
+		user = p.claims
+	}
+	user = copyClaims(user)
 	p.mu.Unlock()
 
 	jti, err := randomString(16)
@@ -75,8 +127,12 @@ func (p *Provider) issue(g grant) (map[string]any, error) {
 		return nil, err
 	}
 	sub, _ := user["sub"].(string)
+	next := g
+	next.nonce = ""
+	next.refreshed = true
 	p.mu.Lock()
-	p.accessTokens[accessToken] = sub
+	p.accessTokens[accessToken] = bearer{sub: sub, user: g.user}
+	p.refreshTokens[refreshToken] = next
 	p.mu.Unlock()
 
 	resp := map[string]any{
