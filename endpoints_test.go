@@ -253,3 +253,37 @@ func TestNginxAuthRequestMode(t *testing.T) {
 		t.Errorf("/oauth2/auth after sign-in = %d (user %q), want 202 with X-Auth-Request-User", resp.StatusCode, resp.Header.Get("X-Auth-Request-User"))
 	}
 }
+
+func TestForwardedOriginalURLIsCheckedLikeRD(t *testing.T) {
+	for _, tc := range []struct{ uri, want string }{
+		{"@evil.example/", "/page"}, // not a path: the request's own URI is used
+		{"//evil.example/", "/"},
+		{"/\\evil.example", "/"},
+		{"/ok?x=1", "/ok?x=1"},
+	} {
+		env := newTestEnv(t, func(c *Config) {
+			c.ReverseProxy = true
+			c.SkipProviderButton = true
+		})
+		host := strings.TrimPrefix(env.srv.URL, "http://")
+		resp, _, hops := env.browse(env.url("/page"), http.Header{"X-Forwarded-Uri": {tc.uri}, "X-Forwarded-Host": {host}})
+		if last := hops[len(hops)-1]; resp.StatusCode != http.StatusOK || last != env.url(tc.want) {
+			t.Errorf("X-Forwarded-Uri %q: sign-in ended at %s (%d), want %s", tc.uri, last, resp.StatusCode, tc.want)
+		}
+	}
+}
+
+func TestUserinfoAppliesAuthorization(t *testing.T) {
+	env := newTestEnv(t, nil)
+	env.signIn("/")
+	env2 := newTestEnv(t, func(c *Config) {
+		c.EmailDomains = nil
+		c.AllowedGroups = []string{"nobody"}
+	})
+	// The same cookie secret: alice's session opens, but she is in no allowed group.
+	u := mustURL(env2.srv.URL)
+	env2.jar.SetCookies(u, env.jar.Cookies(mustURL(env.srv.URL)))
+	if resp, _ := env2.do(http.MethodGet, env2.url("/oauth2/userinfo"), nil); resp.StatusCode != http.StatusForbidden {
+		t.Errorf("/oauth2/userinfo for an unauthorized user = %d, want 403", resp.StatusCode)
+	}
+}

@@ -87,7 +87,7 @@ func (g *Gatehouse) challenge(w http.ResponseWriter, r *http.Request) error {
 	if !isNavigation(r, requestMethod(r, g.cfg.reverseProxy)) || g.cfg.isAPIRoute(r) {
 		return errUnauthorized
 	}
-	rd := originalURL(r, g.cfg.reverseProxy)
+	rd := g.safeTarget(r, originalURL(r, g.cfg.reverseProxy))
 	if g.cfg.skipProviderButton {
 		return g.beginSignIn(w, r, rd)
 	}
@@ -220,6 +220,9 @@ func (g *Gatehouse) userinfo(w http.ResponseWriter, r *http.Request) error {
 	if err != nil {
 		return fmt.Errorf("%w: %v", errUnauthorized, err)
 	}
+	if err := g.authorize(s); err != nil {
+		return err
+	}
 	groups := s.Groups
 	if groups == nil {
 		groups = []string{}
@@ -250,25 +253,49 @@ func (g *Gatehouse) redirectURL(r *http.Request) string {
 
 // redirectTarget returns where to send the browser after signing in or out:
 // the first allowed of the rd parameter, X-Auth-Request-Redirect and (with
-// reverseProxy) the X-Forwarded-* original URL, as oauth2-proxy does; "/" when
-// none is allowed. A relative target is made absolute on the request's host,
-// because the callback may be served on another host.
+// reverseProxy) the X-Forwarded-* original URL, as oauth2-proxy does; the
+// request host's "/" when none is allowed.
 func (g *Gatehouse) redirectTarget(r *http.Request) string {
-	host := requestHost(r, g.cfg.reverseProxy)
 	candidates := []string{r.URL.Query().Get("rd"), r.Header.Get("X-Auth-Request-Redirect")}
 	if g.cfg.reverseProxy && r.Header.Get("X-Forwarded-Uri") != "" &&
 		!strings.HasPrefix(requestPath(r, true), g.cfg.proxyPrefix+"/") {
 		candidates = append(candidates, originalURL(r, true))
 	}
 	for _, rd := range candidates {
-		if rd != "" && g.cfg.redirects.allowed(rd, host) {
-			if strings.HasPrefix(rd, "/") {
-				rd = requestScheme(r) + "://" + host + rd
-			}
-			return rd
+		if target, ok := g.allowedTarget(r, rd); ok {
+			return target
 		}
 	}
-	return requestScheme(r) + "://" + host + "/"
+	return g.homeURL(r)
+}
+
+// safeTarget returns rd when the redirect rules allow it, else the request
+// host's "/". Even the URL a request asked for is checked: with reverseProxy
+// it is built from X-Forwarded-* headers.
+func (g *Gatehouse) safeTarget(r *http.Request, rd string) string {
+	if target, ok := g.allowedTarget(r, rd); ok {
+		return target
+	}
+	return g.homeURL(r)
+}
+
+// allowedTarget applies the redirect rules to rd for request r. A relative
+// target is made absolute on the request's host, because the callback may be
+// served on another host.
+func (g *Gatehouse) allowedTarget(r *http.Request, rd string) (string, bool) {
+	host := requestHost(r, g.cfg.reverseProxy)
+	if rd == "" || !g.cfg.redirects.allowed(rd, host) {
+		return "", false
+	}
+	if strings.HasPrefix(rd, "/") {
+		rd = requestScheme(r) + "://" + host + rd
+	}
+	return rd, true
+}
+
+// homeURL returns "/" on the request's host.
+func (g *Gatehouse) homeURL(r *http.Request) string {
+	return requestScheme(r) + "://" + requestHost(r, g.cfg.reverseProxy) + "/"
 }
 
 // truncate returns at most n bytes of s.

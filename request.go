@@ -33,10 +33,10 @@ func requestHost(r *http.Request, reverseProxy bool) string {
 }
 
 // requestURI returns the path and query the client asked for. With
-// reverseProxy, X-Forwarded-Uri names it.
+// reverseProxy, X-Forwarded-Uri names it when it is a path.
 func requestURI(r *http.Request, reverseProxy bool) string {
 	if reverseProxy {
-		if u := r.Header.Get("X-Forwarded-Uri"); u != "" {
+		if u := r.Header.Get("X-Forwarded-Uri"); strings.HasPrefix(u, "/") {
 			return u
 		}
 	}
@@ -110,7 +110,7 @@ func (s *settings) skipsAuth(r *http.Request) bool {
 	}
 	path := requestPath(r, s.reverseProxy)
 	for _, rule := range s.skipAuth {
-		if (rule.method == "" || rule.method == method) && rule.path.MatchString(path) {
+		if (rule.method == "" || rule.method == method) && rule.path.MatchString(path) != rule.negate {
 			return true
 		}
 	}
