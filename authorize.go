@@ -22,7 +22,7 @@ func (g *Gatehouse) authorize(s *session.State) error {
 }
 
 // emailInDomains reports whether email's domain is allowed: a rule "@d" is
-// the domain d, a rule ".d" is d and its subdomains.
+// the domain d, a rule ".d" its subdomains (not d itself, as oauth2-proxy).
 func emailInDomains(email string, rules []string) bool {
 	at := strings.LastIndexByte(email, '@')
 	if at <= 0 || at == len(email)-1 || strings.IndexByte(email, '@') != at {
@@ -33,7 +33,7 @@ func emailInDomains(email string, rules []string) bool {
 		if rule[0] == '@' && domain == rule[1:] {
 			return true
 		}
-		if rule[0] == '.' && (domain == rule[1:] || strings.HasSuffix(domain, rule)) {
+		if rule[0] == '.' && strings.HasSuffix(domain, rule) {
 			return true
 		}
 	}

@@ -56,8 +56,10 @@ type Config struct {
 	Upstream                string
 }
 
-// CreateConfig returns a Config holding oauth2-proxy's defaults. Traefik calls
-// it before decoding the user's options over it.
+// CreateConfig returns a Config holding the defaults: oauth2-proxy's, except
+// where a safer one is documented (PKCE S256, SameSite lax, stripping
+// Gatehouse's cookies before the app). Traefik calls it before decoding the
+// user's options over it.
 func CreateConfig() *Config {
 	return &Config{
 		Scope:               "openid email profile",

@@ -58,9 +58,11 @@ type settings struct {
 	staticStatus        int // 0: call the next handler
 }
 
-// routeRule is one skipAuthRoutes entry: a path pattern, for one method or all.
+// routeRule is one skipAuthRoutes entry: a path pattern, for one method or
+// all, that a request's path must match or, negated, must not match.
 type routeRule struct {
 	method string // "" matches every method
+	negate bool   // "METHOD!=regex" or "!=regex"
 	path   *regexp.Regexp
 }
 
@@ -117,10 +119,10 @@ func newSettings(c *Config) (*settings, error) {
 	if !contains(s.scopes, "openid") {
 		p.addf("scope", "must include openid, got %q", c.Scope)
 	}
-	switch strings.ToLower(strings.TrimSpace(c.CodeChallengeMethod)) {
+	switch strings.ToLower(orDefault(c.CodeChallengeMethod, "S256")) {
 	case "s256":
 		s.pkce = true
-	case "", "none":
+	case "none":
 	default:
 		p.addf("codeChallengeMethod", "must be S256 or none, got %q", c.CodeChallengeMethod)
 	}
@@ -151,6 +153,14 @@ func newSettings(c *Config) (*settings, error) {
 	if len(s.emailDomains) == 0 && !s.anyEmail && len(s.allowedGroups) == 0 {
 		p.addf("emailDomains", `an authorization rule is required: set emailDomains ("*" for any email) or allowedGroups`)
 	}
+	if !pathCovers(s.cookiePath, s.proxyPrefix+"/callback") {
+		p.addf("cookiePath", "%q must cover proxyPrefix %q, or the sign-in cookie never reaches the callback", s.cookiePath, s.proxyPrefix)
+	}
+	if s.redirectURL != "" {
+		if u, err := url.Parse(s.redirectURL); err == nil && u.Path != s.proxyPrefix+"/callback" {
+			p.addf("redirectURL", "path must be proxyPrefix + \"/callback\" (%s/callback), got %q", s.proxyPrefix, u.Path)
+		}
+	}
 	s.skipAuth = checkSkipAuthRoutes(&p, c.SkipAuthRoutes)
 	s.apiRoutes = checkRegexps(&p, "apiRoutes", c.APIRoutes)
 	s.authResponseHeaders = checkHeaderNames(&p, c.AuthResponseHeaders)
@@ -160,6 +170,15 @@ func newSettings(c *Config) (*settings, error) {
 		return nil, errors.Join(p.errs...)
 	}
 	return s, nil
+}
+
+// pathCovers reports whether a cookie with Path cookiePath is sent with a
+// request for path (RFC 6265 path-match).
+func pathCovers(cookiePath, path string) bool {
+	if cookiePath == "/" || cookiePath == path {
+		return true
+	}
+	return strings.HasPrefix(path, cookiePath) && (strings.HasSuffix(cookiePath, "/") || path[len(cookiePath)] == '/')
 }
 
 // orDefault returns v trimmed, or def when v is blank.
@@ -311,25 +330,33 @@ func checkEmailDomains(p *problems, list []string) ([]string, bool) {
 	return out, anyEmail
 }
 
-// checkSkipAuthRoutes parses "METHOD=regex" or "regex" entries, matched
-// against the request path only.
+// checkSkipAuthRoutes parses oauth2-proxy's forms "METHOD=regex", "regex",
+// and the negated "METHOD!=regex" and "!=regex", matched against the request
+// path only.
 func checkSkipAuthRoutes(p *problems, list []string) []routeRule {
 	var out []routeRule
 	for _, entry := range trimList(list) {
 		// One assignment a variable: Yaegi drops the second target of
 		// method, pattern = a, b when both were declared together.
-		method := ""
+		rule := routeRule{}
 		pattern := entry
-		if i := strings.Index(entry, "="); i > 0 && isMethod(entry[:i]) {
-			method = strings.ToUpper(entry[:i])
-			pattern = entry[i+1:]
+		if i := strings.Index(entry, "="); i >= 0 {
+			method := entry[:i]
+			negate := strings.HasSuffix(method, "!")
+			method = strings.TrimSuffix(method, "!")
+			if method == "" && negate || isMethod(method) {
+				rule.method = strings.ToUpper(method)
+				rule.negate = negate
+				pattern = entry[i+1:]
+			}
 		}
 		re, err := regexp.Compile(pattern)
 		if err != nil {
 			p.addf("skipAuthRoutes", "%q is not a regular expression: %v", pattern, err)
 			continue
 		}
-		out = append(out, routeRule{method: method, path: re})
+		rule.path = re
+		out = append(out, rule)
 	}
 	return out
 }

@@ -151,6 +151,45 @@ func TestNewSettingsRequiresAnAuthorizationRule(t *testing.T) {
 	}
 }
 
+func TestNewSettingsPaths(t *testing.T) {
+	for _, tc := range []struct {
+		name string
+		edit func(c *Config)
+		want string
+	}{
+		{"cookiePath beside proxyPrefix", func(c *Config) { c.CookiePath = "/app" }, "cookiePath: \"/app\" must cover proxyPrefix"},
+		{"cookiePath a prefix of a name", func(c *Config) { c.CookiePath = "/oa" }, "cookiePath: \"/oa\" must cover"},
+		{"redirectURL elsewhere", func(c *Config) { c.RedirectURL = "https://auth.example.com/callback" }, "redirectURL: path must be proxyPrefix"},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			c := validConfig()
+			tc.edit(c)
+			if _, err := newSettings(c); err == nil || !strings.Contains(err.Error(), tc.want) {
+				t.Errorf("newSettings = %v, want an error containing %q", err, tc.want)
+			}
+		})
+	}
+	for _, edit := range []func(c *Config){
+		func(c *Config) { c.CookiePath = "/oauth2" },
+		func(c *Config) { c.CookiePath = "/oauth2/" },
+		func(c *Config) { c.RedirectURL = "https://auth.example.com/oauth2/callback" },
+	} {
+		c := validConfig()
+		edit(c)
+		if _, err := newSettings(c); err != nil {
+			t.Errorf("newSettings(cookiePath %q, redirectURL %q) = %v, want nil", c.CookiePath, c.RedirectURL, err)
+		}
+	}
+}
+
+func TestEmptyCodeChallengeMethodKeepsPKCE(t *testing.T) {
+	c := validConfig()
+	c.CodeChallengeMethod = ""
+	if s, err := newSettings(c); err != nil || !s.pkce {
+		t.Errorf("codeChallengeMethod \"\" gives PKCE %v (%v), want S256 on", s != nil && s.pkce, err)
+	}
+}
+
 func TestNewSettingsSecretChoices(t *testing.T) {
 	c := validConfig()
 	c.ClientSecretFile = "/run/secrets/client"

@@ -1,0 +1,68 @@
+package gatehouse
+
+import (
+	"net/http"
+	"net/http/httptest"
+	"testing"
+)
+
+func TestEmailInDomains(t *testing.T) {
+	rules := []string{"@example.com", ".corp.example"}
+	for _, tc := range []struct {
+		email string
+		want  bool
+	}{
+		{"alice@example.com", true},
+		{"alice@EXAMPLE.com", true},
+		{"alice@sub.example.com", false},
+		{"alice@eu.corp.example", true},
+		{"alice@corp.example", false}, // ".d" is d's subdomains only, as oauth2-proxy
+		{"alice@evilcorp.example", false},
+		{"alice@example.com.evil", false},
+		{"alice@evil.com@example.com", false},
+		{"@example.com", false},
+		{"alice@", false},
+		{"", false},
+	} {
+		if got := emailInDomains(tc.email, rules); got != tc.want {
+			t.Errorf("emailInDomains(%q) = %v, want %v", tc.email, got, tc.want)
+		}
+	}
+}
+
+func TestSkipAuthRoutes(t *testing.T) {
+	c := validConfig()
+	c.SkipAuthRoutes = []string{"GET=^/public/", "^/health$", "POST!=^/admin"}
+	s, err := newSettings(c)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, tc := range []struct {
+		method, path string
+		want         bool
+	}{
+		{"GET", "/public/a", true},
+		{"PUT", "/public/a", false},
+		{"PUT", "/health", true},
+		{"GET", "/health/x", false},
+		{"POST", "/hook", true}, // POST!=^/admin
+		{"POST", "/admin/x", false},
+		{"GET", "/other", false},
+	} {
+		r := httptest.NewRequest(tc.method, tc.path, nil)
+		if got := s.skipsAuth(r); got != tc.want {
+			t.Errorf("skipsAuth(%s %s) = %v, want %v", tc.method, tc.path, got, tc.want)
+		}
+	}
+	c.SkipAuthRoutes = []string{"!=^/(app|api)/"} // everything but the app and the API
+	s, _ = newSettings(c)
+	if s.skipsAuth(httptest.NewRequest(http.MethodGet, "/app/x", nil)) || !s.skipsAuth(httptest.NewRequest(http.MethodGet, "/other", nil)) {
+		t.Error("!=^/(app|api)/ should skip /other and not /app/x")
+	}
+	c.SkipAuthRoutes = nil
+	c.SkipAuthPreflight = true
+	s, _ = newSettings(c)
+	if !s.skipsAuth(httptest.NewRequest(http.MethodOptions, "/x", nil)) || s.skipsAuth(httptest.NewRequest(http.MethodGet, "/x", nil)) {
+		t.Error("skipAuthPreflight should skip OPTIONS and only OPTIONS")
+	}
+}
