@@ -45,21 +45,44 @@ func NewCookieStore(name string, codec *cookie.Codec, lifetime time.Duration, op
 	return &CookieStore{name: name, codec: codec, lifetime: lifetime, options: options, now: now}
 }
 
-// Load opens the session cookie, joining its chunks.
+// Load opens the session cookie, joining its chunks. A browser may send
+// several cookies of the session's name (an older one set for another
+// Domain or Path, e.g. by oauth2-proxy before a migration): each is tried,
+// then the chunks, so a stale cookie cannot hide the live session.
 func (s *CookieStore) Load(r *http.Request) (*State, error) {
-	value, err := cookie.Join(r.Cookies(), s.name)
-	if err != nil {
-		return nil, fmt.Errorf("%w: %v", ErrNoSession, err)
+	cookies := r.Cookies()
+	var values []string
+	chunks := make([]*http.Cookie, 0, len(cookies))
+	for _, c := range cookies {
+		if c.Name == s.name {
+			values = append(values, c.Value)
+		} else {
+			chunks = append(chunks, c)
+		}
 	}
+	if joined, err := cookie.Join(chunks, s.name); err == nil {
+		values = append(values, joined)
+	}
+	if len(values) == 0 {
+		return nil, fmt.Errorf("%w: %v", ErrNoSession, cookie.ErrNotFound)
+	}
+	var err error
+	for _, value := range values {
+		var st *State
+		if st, err = s.open(value); err == nil {
+			return st, nil
+		}
+	}
+	return nil, fmt.Errorf("%w: %v", ErrNoSession, err)
+}
+
+// open opens and decodes one sealed session value.
+func (s *CookieStore) open(value string) (*State, error) {
 	payload, _, err := s.codec.Open(s.name, value, s.now())
 	if err != nil {
-		return nil, fmt.Errorf("%w: %v", ErrNoSession, err)
+		return nil, err
 	}
-	st, err := decode(payload)
-	if err != nil {
-		return nil, fmt.Errorf("%w: %v", ErrNoSession, err)
-	}
-	return st, nil
+	return decode(payload)
 }
 
 // Save seals st into as many cookies as it needs and expires the request's

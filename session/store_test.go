@@ -162,6 +162,27 @@ func TestCookieStoreLoadRefuses(t *testing.T) {
 	}
 }
 
+func TestCookieStoreLoadSkipsStaleCookiesOfTheSameName(t *testing.T) {
+	now := signedIn
+	s := newTestStore(t, &now)
+	small := save(t, s, testState(100), nil)
+	big := save(t, s, testState(9000), nil)
+	stale := &http.Cookie{Name: "_oauth2_proxy", Value: "an-older-proxy's-cookie"}
+	for _, tc := range []struct {
+		name string
+		sent []*http.Cookie
+	}{
+		{"stale before the live one", []*http.Cookie{stale, small[0]}},
+		{"stale beside live chunks", append([]*http.Cookie{stale}, big...)},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			if got, err := s.Load(requestWith(tc.sent)); err != nil || got.Subject != "u-123" {
+				t.Errorf("Load = %v, %v; want the live session", got, err)
+			}
+		})
+	}
+}
+
 func TestCookieStoreShrinkExpiresUnusedChunks(t *testing.T) {
 	now := signedIn
 	s := newTestStore(t, &now)
