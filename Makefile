@@ -1,12 +1,18 @@
 # The project's commands. `make test` is the whole test CI runs; `make
 # test-fast` skips only the real-Traefik end-to-end tests, for quick local runs.
-.PHONY: test test-fast traefik bench
+.PHONY: test test-fast traefik bench demo
 
 test:
 	.ci/check
 
 test-fast:
 	GATEHOUSE_FAST=1 .ci/check
+
+# demo runs Traefik (built first if needed) with the plugin from this working
+# tree, a development identity provider and a demo app, prints the URL and
+# the test users, and runs until Ctrl-C. Its files are in e2e/demo-run/.
+demo:
+	cd e2e && go run ./cmd/demo
 
 # traefik builds (once, cached outside the clone) the Traefik binary the
 # end-to-end tests run, and prints its path.
