@@ -45,7 +45,7 @@ func newTestEnv(t *testing.T, edit func(c *Config)) *testEnv {
 	c.OIDCIssuerURL = env.idp.Issuer()
 	c.ClientID = "gatehouse"
 	c.ClientSecret = "secret"
-	c.CookieSecret = testCookieSecret
+	c.CookieSecret = []string{testCookieSecret}
 	c.CookieSecure = false
 	c.EmailDomains = []string{"example.com"}
 	if edit != nil {

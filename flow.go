@@ -108,12 +108,12 @@ func (s *flowStore) prune(w http.ResponseWriter, r *http.Request, opts cookie.Op
 		if !s.owns(c.Name) {
 			continue
 		}
-		_, at, err := s.codec.Open(c.Name, c.Value, s.now())
+		opened, err := s.codec.Open(c.Name, c.Value, s.now())
 		if err != nil {
 			http.SetCookie(w, opts.Expired(c.Name))
 			continue
 		}
-		live = append(live, started{name: c.Name, at: at})
+		live = append(live, started{name: c.Name, at: opened.Issued})
 	}
 	if len(live) < maxFlows {
 		return
@@ -137,11 +137,11 @@ func (s *flowStore) take(w http.ResponseWriter, r *http.Request, state string) (
 		return f, errFlow
 	}
 	http.SetCookie(w, s.options(r).Expired(name))
-	payload, _, err := s.codec.Open(name, c.Value, s.now())
+	opened, err := s.codec.Open(name, c.Value, s.now())
 	if err != nil {
 		return f, fmt.Errorf("%w: %v", errFlow, err)
 	}
-	if err := json.Unmarshal(payload, &f); err != nil {
+	if err := json.Unmarshal(opened.Payload, &f); err != nil {
 		return f, fmt.Errorf("%w: %v", errFlow, err)
 	}
 	if subtle.ConstantTimeCompare([]byte(f.State), []byte(state)) != 1 {

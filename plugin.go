@@ -28,7 +28,7 @@ type Config struct {
 	OIDCGroupsClaim     string
 
 	CookieName     string
-	CookieSecret   string
+	CookieSecret   []string
 	CookieDomains  []string
 	CookiePath     string
 	CookieExpire   string

@@ -238,31 +238,43 @@ func checkRedirectURL(p *problems, raw string) string {
 	return raw
 }
 
-// checkCookieSecret accepts 32 bytes given raw or base64-encoded (standard or
-// URL alphabet, padded or not), as oauth2-proxy does.
-func checkCookieSecret(p *problems, raw string) *cookie.Codec {
-	raw = strings.TrimSpace(raw)
-	if raw == "" {
+// checkCookieSecret returns the codec for the cookieSecret entries: each is
+// 32 bytes, raw or base64-encoded (standard or URL alphabet, padded or not),
+// as oauth2-proxy accepts them. The first seals; all open.
+func checkCookieSecret(p *problems, list []string) *cookie.Codec {
+	entries := trimList(list)
+	if len(entries) == 0 {
 		p.addf("cookieSecret", "is required (32 bytes, raw or base64)")
 		return nil
 	}
-	secret := []byte(raw)
-	for _, enc := range []*base64.Encoding{base64.StdEncoding, base64.URLEncoding, base64.RawStdEncoding, base64.RawURLEncoding} {
-		if b, err := enc.DecodeString(raw); err == nil && len(b) == 32 {
-			secret = b
-			break
+	var secrets [][]byte
+	for i, raw := range entries {
+		secret, ok := decodeSecret(raw)
+		if !ok {
+			p.addf("cookieSecret", "entry %d must be 32 bytes, raw or base64, got %d", i+1, len(secret))
+			continue
 		}
+		secrets = append(secrets, secret)
 	}
-	if len(secret) != 32 {
-		p.addf("cookieSecret", "must be 32 bytes, raw or base64, got %d", len(secret))
+	if len(secrets) != len(entries) {
 		return nil
 	}
-	codec, err := cookie.NewCodec(secret)
+	codec, err := cookie.NewCodec(secrets...)
 	if err != nil {
 		p.addf("cookieSecret", "%v", err)
 		return nil
 	}
 	return codec
+}
+
+// decodeSecret returns the 32 bytes raw stands for, trying base64 first.
+func decodeSecret(raw string) ([]byte, bool) {
+	for _, enc := range []*base64.Encoding{base64.StdEncoding, base64.URLEncoding, base64.RawStdEncoding, base64.RawURLEncoding} {
+		if b, err := enc.DecodeString(raw); err == nil && len(b) == 32 {
+			return b, true
+		}
+	}
+	return []byte(raw), len(raw) == 32
 }
 
 func checkCookieDomains(p *problems, list []string) []string {

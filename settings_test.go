@@ -18,7 +18,7 @@ func validConfig() *Config {
 	c.OIDCIssuerURL = "https://idp.example.com"
 	c.ClientID = "gatehouse"
 	c.ClientSecret = "secret"
-	c.CookieSecret = testCookieSecret
+	c.CookieSecret = []string{testCookieSecret}
 	c.EmailDomains = []string{"example.com"}
 	return c
 }
@@ -55,8 +55,8 @@ func TestNewSettingsDefaults(t *testing.T) {
 
 func TestNewSettingsAcceptsUserSpellings(t *testing.T) {
 	c := validConfig()
-	c.CookieSecret = "0123456789abcdef0123456789abcdef" // 32 raw bytes
-	c.CookieExpire = "3600"                             // bare seconds, as Traefik durations
+	c.CookieSecret = []string{"0123456789abcdef0123456789abcdef", testCookieSecret} // raw, then base64
+	c.CookieExpire = "3600"                                                         // bare seconds, as Traefik durations
 	c.CookieSameSite = "Strict"
 	c.CookieDomains = []string{" .example.com", "Sub.Example.com"}
 	c.EmailDomains = []string{"example.com", " *.corp.example"}
@@ -107,7 +107,7 @@ func TestNewSettingsListsEveryProblem(t *testing.T) {
 	c := &Config{
 		OIDCIssuerURL:       "ftp://idp",
 		CookieName:          "bad name",
-		CookieSecret:        "short",
+		CookieSecret:        []string{"short"},
 		CookieExpire:        "soon",
 		CookieSameSite:      "sometimes",
 		CookiePath:          "relative",
@@ -128,7 +128,7 @@ func TestNewSettingsListsEveryProblem(t *testing.T) {
 	}
 	for _, option := range []string{
 		"oidcIssuerURL:", "clientID: is required", "clientSecret: is required", "cookieName:",
-		"cookieSecret: must be 32 bytes, raw or base64, got 5", "cookieExpire:", "cookieSameSite:",
+		"cookieSecret: entry 1 must be 32 bytes, raw or base64, got 5", "cookieExpire:", "cookieSameSite:",
 		"cookiePath:", "proxyPrefix:", "scope: must include openid", "codeChallengeMethod:",
 		"skipAuthRoutes:", "apiRoutes:", "emailDomains:", "authResponseHeaders:", "upstream:",
 		"redirectURL:", "cookieDomains:",
@@ -210,7 +210,7 @@ func TestNewSettingsSecretChoices(t *testing.T) {
 
 func TestNewRejectsBadConfigWithItsName(t *testing.T) {
 	c := validConfig()
-	c.CookieSecret = ""
+	c.CookieSecret = nil
 	_, err := New(context.Background(), http.NotFoundHandler(), c, "my-auth")
 	if err == nil || !strings.Contains(err.Error(), "gatehouse my-auth: cookieSecret: is required") {
 		t.Errorf("New(no cookieSecret) = %v, want the option named", err)

@@ -43,18 +43,36 @@ const (
 // so a sealed value has exactly one spelling.
 var encoding = base64.RawURLEncoding.Strict()
 
-// Codec seals and opens cookie values with AES-256-GCM under a key derived
-// from a secret. A Codec is immutable and safe for concurrent use; create it
+// Codec seals and opens cookie values with AES-256-GCM under keys derived
+// from secrets. A Codec is immutable and safe for concurrent use; create it
 // with NewCodec.
 type Codec struct {
-	aead   cipher.AEAD
+	aeads  []cipher.AEAD // aeads[0] seals; every one opens
 	random io.Reader
 }
 
-// NewCodec returns a Codec for a 32-byte secret. The AES key is
-// HMAC-SHA256(secret, "gatehouse cookie AES-256-GCM v1"), so the raw secret is
-// never the cipher key and other purposes can derive other keys from it.
-func NewCodec(secret []byte) (*Codec, error) {
+// NewCodec returns a Codec for one or more 32-byte secrets. The first seals;
+// every one opens, so a secret is rotated by putting the new one first and
+// dropping the old one once the cookies it sealed have expired. Each AES key
+// is HMAC-SHA256(secret, "gatehouse cookie AES-256-GCM v1"), so a raw secret
+// is never the cipher key and other purposes can derive other keys from it.
+func NewCodec(secrets ...[]byte) (*Codec, error) {
+	if len(secrets) == 0 {
+		return nil, errors.New("cookie: no secret")
+	}
+	c := &Codec{random: rand.Reader}
+	for _, secret := range secrets {
+		aead, err := newAEAD(secret)
+		if err != nil {
+			return nil, err
+		}
+		c.aeads = append(c.aeads, aead)
+	}
+	return c, nil
+}
+
+// newAEAD returns the AES-256-GCM cipher keyed from one secret.
+func newAEAD(secret []byte) (cipher.AEAD, error) {
 	if len(secret) != secretLen {
 		return nil, fmt.Errorf("cookie: secret must be %d bytes, got %d", secretLen, len(secret))
 	}
@@ -68,7 +86,18 @@ func NewCodec(secret []byte) (*Codec, error) {
 	if err != nil {
 		return nil, fmt.Errorf("cookie: %w", err)
 	}
-	return &Codec{aead: aead, random: rand.Reader}, nil
+	return aead, nil
+}
+
+// Opened is what Open recovers from a sealed value.
+type Opened struct {
+	// Payload is the sealed payload.
+	Payload []byte
+	// Issued is the issued time given to Seal, to the second, in UTC.
+	Issued time.Time
+	// Stale reports that a secret other than the first opened the value:
+	// sealing it again moves it to the current secret.
+	Stale bool
 }
 
 // Seal encrypts payload for the cookie called name, carrying issued and
@@ -78,9 +107,10 @@ func NewCodec(secret []byte) (*Codec, error) {
 // unpadded URL-safe base64, safe as a cookie value. Seal fails only when
 // crypto/rand does.
 func (c *Codec) Seal(name string, payload []byte, issued, expires time.Time) (string, error) {
-	nonceLen := c.aead.NonceSize()
+	aead := c.aeads[0]
+	nonceLen := aead.NonceSize()
 	// version | nonce | ciphertext of (issued | expires | payload) | tag
-	out := make([]byte, 1+nonceLen, 1+nonceLen+timesLen+len(payload)+c.aead.Overhead())
+	out := make([]byte, 1+nonceLen, 1+nonceLen+timesLen+len(payload)+aead.Overhead())
 	out[0] = version
 	if _, err := io.ReadFull(c.random, out[1:]); err != nil {
 		return "", fmt.Errorf("cookie: reading a random nonce: %w", err)
@@ -89,39 +119,42 @@ func (c *Codec) Seal(name string, payload []byte, issued, expires time.Time) (st
 	binary.BigEndian.PutUint64(plain[0:8], uint64(issued.Unix()))
 	binary.BigEndian.PutUint64(plain[8:16], uint64(expires.Unix()))
 	plain = append(plain, payload...)
-	out = c.aead.Seal(out, out[1:], plain, additionalData(name))
+	out = aead.Seal(out, out[1:], plain, additionalData(name))
 	return encoding.EncodeToString(out), nil
 }
 
-// Open reverses Seal for the cookie called name and returns the payload and
-// its issued time (in UTC). It returns ErrInvalid for a value that is too
-// long, not canonical base64url, of an unknown version, altered, sealed for
-// another name or under another secret, or issued more than five minutes
-// after now; and ErrExpired for an authentic value when now is not before its
-// expiry. Values longer than MaxChunks*MaxLineLen are rejected before decoding.
-func (c *Codec) Open(name, value string, now time.Time) ([]byte, time.Time, error) {
-	nonceLen := c.aead.NonceSize()
-	minLen := encoding.EncodedLen(1 + nonceLen + timesLen + c.aead.Overhead())
+// Open reverses Seal for the cookie called name, trying each secret in
+// order. It returns ErrInvalid for a value that is too long, not canonical
+// base64url, of an unknown version, altered, sealed for another name or under
+// no known secret, or issued more than five minutes after now; and ErrExpired
+// for an authentic value when now is not before its expiry. Values longer
+// than MaxChunks*MaxLineLen are rejected before decoding.
+func (c *Codec) Open(name, value string, now time.Time) (Opened, error) {
+	nonceLen := c.aeads[0].NonceSize()
+	minLen := encoding.EncodedLen(1 + nonceLen + timesLen + c.aeads[0].Overhead())
 	if len(value) < minLen || len(value) > MaxChunks*MaxLineLen || !isBase64URL(value) {
-		return nil, time.Time{}, ErrInvalid
+		return Opened{}, ErrInvalid
 	}
 	raw, err := encoding.DecodeString(value)
 	if err != nil || raw[0] != version {
-		return nil, time.Time{}, ErrInvalid
+		return Opened{}, ErrInvalid
 	}
-	plain, err := c.aead.Open(nil, raw[1:1+nonceLen], raw[1+nonceLen:], additionalData(name))
-	if err != nil {
-		return nil, time.Time{}, ErrInvalid
+	for i, aead := range c.aeads {
+		plain, err := aead.Open(nil, raw[1:1+nonceLen], raw[1+nonceLen:], additionalData(name))
+		if err != nil {
+			continue
+		}
+		issued := time.Unix(int64(binary.BigEndian.Uint64(plain[0:8])), 0).UTC()
+		expires := time.Unix(int64(binary.BigEndian.Uint64(plain[8:16])), 0).UTC()
+		if issued.After(now.Add(maxClockSkew)) {
+			return Opened{}, ErrInvalid
+		}
+		if !now.Before(expires) {
+			return Opened{}, ErrExpired
+		}
+		return Opened{Payload: plain[timesLen:], Issued: issued, Stale: i > 0}, nil
 	}
-	issued := time.Unix(int64(binary.BigEndian.Uint64(plain[0:8])), 0).UTC()
-	expires := time.Unix(int64(binary.BigEndian.Uint64(plain[8:16])), 0).UTC()
-	if issued.After(now.Add(maxClockSkew)) {
-		return nil, time.Time{}, ErrInvalid
-	}
-	if !now.Before(expires) {
-		return nil, time.Time{}, ErrExpired
-	}
-	return plain[timesLen:], issued, nil
+	return Opened{}, ErrInvalid
 }
 
 // additionalData binds the format version and the cookie name to a sealed value.

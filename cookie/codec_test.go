@@ -140,7 +140,8 @@ func TestSealOpenRoundTrip(t *testing.T) {
 			if !isBase64URL(v) {
 				t.Fatalf("Seal = %q, want unpadded base64url", v)
 			}
-			payload, issued, err := c.Open(tc.cookie, v, testNow)
+			opened, err := c.Open(tc.cookie, v, testNow)
+			payload, issued := opened.Payload, opened.Issued
 			if err != nil {
 				t.Fatalf("Open(%q) = %v, want nil", tc.cookie, err)
 			}
@@ -178,7 +179,7 @@ func TestOpenRejectsTamperedCharacters(t *testing.T) {
 	for i := 0; i < len(v); i++ {
 		for _, r := range []byte{alphabet[(strings.IndexByte(alphabet, v[i])+1)%64], '=', '.', '\n'} {
 			tampered := v[:i] + string(r) + v[i+1:]
-			if _, _, err := c.Open("s", tampered, testNow); !errors.Is(err, ErrInvalid) {
+			if _, err := c.Open("s", tampered, testNow); !errors.Is(err, ErrInvalid) {
 				t.Fatalf("Open(value with byte %d set to %q) = %v, want %v", i, r, err, ErrInvalid)
 			}
 		}
@@ -195,7 +196,7 @@ func TestOpenRejectsFlippedBits(t *testing.T) {
 		for bit := 0; bit < 8; bit++ {
 			flipped := append([]byte(nil), raw...)
 			flipped[i] ^= 1 << bit
-			if _, _, err := c.Open("s", encoding.EncodeToString(flipped), testNow); !errors.Is(err, ErrInvalid) {
+			if _, err := c.Open("s", encoding.EncodeToString(flipped), testNow); !errors.Is(err, ErrInvalid) {
 				t.Fatalf("Open(value with bit %d of byte %d flipped) = %v, want %v", bit, i, err, ErrInvalid)
 			}
 		}
@@ -206,12 +207,12 @@ func TestOpenRejectsTruncatedAndExtended(t *testing.T) {
 	c := newTestCodec(t, 1)
 	v := seal(t, c, "s", []byte("payload"))
 	for n := 0; n < len(v); n++ {
-		if _, _, err := c.Open("s", v[:n], testNow); !errors.Is(err, ErrInvalid) {
+		if _, err := c.Open("s", v[:n], testNow); !errors.Is(err, ErrInvalid) {
 			t.Fatalf("Open(first %d of %d bytes) = %v, want %v", n, len(v), err, ErrInvalid)
 		}
 	}
 	for _, suffix := range []string{"A", "AA", "AAAA", "=", "\n", " "} {
-		if _, _, err := c.Open("s", v+suffix, testNow); !errors.Is(err, ErrInvalid) {
+		if _, err := c.Open("s", v+suffix, testNow); !errors.Is(err, ErrInvalid) {
 			t.Fatalf("Open(value + %q) = %v, want %v", suffix, err, ErrInvalid)
 		}
 	}
@@ -239,7 +240,7 @@ func TestOpenRejectsMalformed(t *testing.T) {
 	for _, tc := range tests {
 		tc := tc
 		t.Run(tc.name, func(t *testing.T) {
-			if _, _, err := c.Open("s", tc.value, testNow); !errors.Is(err, ErrInvalid) {
+			if _, err := c.Open("s", tc.value, testNow); !errors.Is(err, ErrInvalid) {
 				t.Fatalf("Open(%.20q) = %v, want %v", tc.value, err, ErrInvalid)
 			}
 		})
@@ -263,7 +264,7 @@ func TestOpenWrongNameOrKey(t *testing.T) {
 	for _, tc := range tests {
 		tc := tc
 		t.Run(tc.name, func(t *testing.T) {
-			_, _, err := tc.codec.Open(tc.cookie, v, testNow)
+			_, err := tc.codec.Open(tc.cookie, v, testNow)
 			if !errors.Is(err, tc.want) || (err == nil) != (tc.want == nil) {
 				t.Fatalf("Open(%q) = %v, want %v", tc.cookie, err, tc.want)
 			}
@@ -299,7 +300,8 @@ func TestOpenTimes(t *testing.T) {
 			if err != nil {
 				t.Fatalf("Seal: %v", err)
 			}
-			payload, _, err := c.Open("s", v, tc.now)
+			opened, err := c.Open("s", v, tc.now)
+			payload := opened.Payload
 			if !errors.Is(err, tc.want) || (err == nil) != (tc.want == nil) {
 				t.Fatalf("Open at %v = %v, want %v", tc.now, err, tc.want)
 			}
@@ -307,5 +309,40 @@ func TestOpenTimes(t *testing.T) {
 				t.Fatalf("Open at %v = payload %q with error %v, want no payload", tc.now, payload, err)
 			}
 		})
+	}
+}
+
+func TestCodecRotation(t *testing.T) {
+	old, current := testSecret(1), testSecret(2)
+	oldCodec := newTestCodec(t, 1)
+	rotated, err := NewCodec(current, old)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, tc := range []struct {
+		name      string
+		sealer    *Codec
+		wantStale bool
+	}{
+		{"sealed under the old secret", oldCodec, true},
+		{"sealed under the current secret", rotated, false},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			v := seal(t, tc.sealer, "s", []byte("payload"))
+			got, err := rotated.Open("s", v, testNow)
+			if err != nil || string(got.Payload) != "payload" || got.Stale != tc.wantStale {
+				t.Errorf("Open = %+v, %v; want the payload with Stale %v", got, err, tc.wantStale)
+			}
+		})
+	}
+	// The old secret alone cannot open what the rotated codec seals.
+	if _, err := oldCodec.Open("s", seal(t, rotated, "s", []byte("p")), testNow); !errors.Is(err, ErrInvalid) {
+		t.Errorf("old codec Open(new value) = %v, want ErrInvalid", err)
+	}
+	if _, err := NewCodec(); err == nil {
+		t.Error("NewCodec() = nil error, want one for no secret")
+	}
+	if _, err := NewCodec(current, []byte("short")); err == nil {
+		t.Error("NewCodec(good, short) = nil error")
 	}
 }

@@ -58,7 +58,8 @@ func openCorpus(tb testing.TB) (*Codec, map[string]string, [][2]string) {
 
 // checkOpen fails unless Open(name, value) opens exactly the sealed values.
 func checkOpen(t *testing.T, c *Codec, sealed map[string]string, name, value string) {
-	payload, _, err := c.Open(name, value, testNow)
+	opened, err := c.Open(name, value, testNow)
+	payload := opened.Payload
 	want, ok := sealed[name+"\x00"+value]
 	switch {
 	case err == nil && !ok:

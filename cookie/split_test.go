@@ -277,7 +277,7 @@ func TestSealedChunksKeepIntegrity(t *testing.T) {
 			if err != nil {
 				t.Fatalf("Join = %v, want nil", err)
 			}
-			_, _, err = codec.Open("_gatehouse", joined, testNow)
+			_, err = codec.Open("_gatehouse", joined, testNow)
 			if !errors.Is(err, tc.want) || (err == nil) != (tc.want == nil) {
 				t.Fatalf("Open(joined chunks) = %v, want %v", err, tc.want)
 			}

@@ -27,8 +27,24 @@ type State struct {
 	RefreshToken string
 	// AccessTokenExpiry is when the access token expires; zero when unknown.
 	AccessTokenExpiry time.Time
-	// CreatedAt is when the user signed in.
+	// CreatedAt is when the user signed in. The session ends a fixed time
+	// after it, however often it is refreshed.
 	CreatedAt time.Time
+	// RefreshedAt is when the tokens were last refreshed; zero if never.
+	RefreshedAt time.Time
+	// SeenAt is when the session was last written for a request, for an idle
+	// timeout; zero if never.
+	SeenAt time.Time
+
+	// stale is set by a Store whose cookie secret rotated since the session
+	// was sealed. Unexported, so not serialized.
+	stale bool
+}
+
+// Stale reports whether the session was sealed under a cookie secret that is
+// no longer the first: saving it again moves it to the current one.
+func (s *State) Stale() bool {
+	return s.stale
 }
 
 // errNoSubject is returned by decode for a payload without a subject.

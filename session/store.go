@@ -78,11 +78,16 @@ func (s *CookieStore) Load(r *http.Request) (*State, error) {
 
 // open opens and decodes one sealed session value.
 func (s *CookieStore) open(value string) (*State, error) {
-	payload, _, err := s.codec.Open(s.name, value, s.now())
+	opened, err := s.codec.Open(s.name, value, s.now())
 	if err != nil {
 		return nil, err
 	}
-	return decode(payload)
+	st, err := decode(opened.Payload)
+	if err != nil {
+		return nil, err
+	}
+	st.stale = opened.Stale
+	return st, nil
 }
 
 // Save seals st into as many cookies as it needs and expires the request's

@@ -234,3 +234,24 @@ func TestDecodeRequiresSubject(t *testing.T) {
 		}
 	}
 }
+
+func TestCookieStoreMarksSessionsOfOlderSecretsStale(t *testing.T) {
+	now := signedIn
+	old := newTestStore(t, &now)
+	current, err := cookie.NewCodec([]byte("fedcba9876543210fedcba9876543210"), []byte("0123456789abcdef0123456789abcdef"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	rotated := NewCookieStore("_oauth2_proxy", current, 7*24*time.Hour, old.options, old.now)
+	got, err := rotated.Load(requestWith(save(t, old, testState(100), nil)))
+	if err != nil || !got.Stale() {
+		t.Fatalf("Load(old secret) = %v, %v; want a stale session", got, err)
+	}
+	resaved := save(t, rotated, got, nil)
+	if got, err := rotated.Load(requestWith(resaved)); err != nil || got.Stale() {
+		t.Errorf("Load(resaved) = %v, %v; want a current session", got, err)
+	}
+	if _, err := old.Load(requestWith(resaved)); err == nil {
+		t.Error("the old secret alone opened a session sealed under the new one")
+	}
+}
