@@ -75,8 +75,11 @@ func (p *OIDC) Redeem(ctx context.Context, redirectURL, code string, f Flow) (To
 	if tokens.IDToken == "" {
 		return Tokens{}, Identity{}, fmt.Errorf("%w: token response has no id_token", ErrRejected)
 	}
-	claims, err := p.verifyIDToken(ctx, m, keys, tokens.IDToken, f.Nonce)
+	claims, err := p.verifyIDToken(ctx, m, keys, tokens.IDToken)
 	if err != nil {
+		return Tokens{}, Identity{}, err
+	}
+	if err := checkNonce(claims, f.Nonce); err != nil {
 		return Tokens{}, Identity{}, err
 	}
 	id, err := p.identity(ctx, m, map[string]any(claims), tokens.AccessToken)

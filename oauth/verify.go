@@ -27,8 +27,10 @@ func isSigningAlg(alg string) bool {
 }
 
 // verifyIDToken checks raw's signature against the provider's keys and its
-// iss, aud, exp, iat, azp and nonce claims, and returns its claims.
-func (p *OIDC) verifyIDToken(ctx context.Context, m *metadata, keys *keySet, raw, nonce string) (jwt.MapClaims, error) {
+// iss, aud, exp, iat, sub and azp claims, and returns its claims. The nonce
+// is the caller's to check: a sign-in's must match its flow, a refresh's
+// may be absent (OpenID Connect Core 12.2).
+func (p *OIDC) verifyIDToken(ctx context.Context, m *metadata, keys *keySet, raw string) (jwt.MapClaims, error) {
 	// keyErr keeps the key lookup's own error: jwt wraps it in a way only
 	// its top-level categories survive.
 	var keyErr error
@@ -79,11 +81,17 @@ func (p *OIDC) verifyIDToken(ctx context.Context, m *metadata, keys *keySet, raw
 			return nil, fmt.Errorf("%w: id token azp is not this client", ErrRejected)
 		}
 	}
+	return claims, nil
+}
+
+// checkNonce checks that a sign-in's ID token carries the nonce of its
+// flow, in constant time.
+func checkNonce(claims jwt.MapClaims, nonce string) error {
 	got, _ := claims["nonce"].(string)
 	if nonce == "" || subtle.ConstantTimeCompare([]byte(got), []byte(nonce)) != 1 {
-		return nil, fmt.Errorf("%w: id token nonce does not match", ErrRejected)
+		return fmt.Errorf("%w: id token nonce does not match", ErrRejected)
 	}
-	return claims, nil
+	return nil
 }
 
 // identity builds the Identity from verified ID-token claims, asking the

@@ -180,8 +180,8 @@ func TestVerifyIDToken(t *testing.T) {
 			if err != nil {
 				t.Fatal(err)
 			}
-			_, err = o.verifyIDToken(context.Background(), m, keys, raw, "n")
-			wantErr(t, "verifyIDToken()", err, tt.want)
+			err = verifySignIn(o, m, keys, raw, "n")
+			wantErr(t, "verifyIDToken() and checkNonce()", err, tt.want)
 		})
 	}
 	t.Run("empty expected nonce", func(t *testing.T) {
@@ -193,7 +193,16 @@ func TestVerifyIDToken(t *testing.T) {
 		if err != nil {
 			t.Fatal(err)
 		}
-		_, err = o.verifyIDToken(context.Background(), m, keys, raw, "")
-		wantErr(t, "verifyIDToken() with nonce \"\"", err, ErrRejected)
+		err = verifySignIn(o, m, keys, raw, "")
+		wantErr(t, "checkNonce() with nonce \"\"", err, ErrRejected)
 	})
+}
+
+// verifySignIn checks raw as a sign-in's ID token for nonce.
+func verifySignIn(o *OIDC, m *metadata, keys *keySet, raw, nonce string) error {
+	claims, err := o.verifyIDToken(context.Background(), m, keys, raw)
+	if err != nil {
+		return err
+	}
+	return checkNonce(claims, nonce)
 }
