@@ -61,6 +61,11 @@ accessLog:
     watch: true
 `, opts.DockerEndpoint), 1)
 	}
+	if len(opts.TrustedIPs) > 0 {
+		// Under entryPoints.web, after its address.
+		web := fmt.Sprintf("  web:\n    address: %q\n", webAddr)
+		static = strings.Replace(static, web, fmt.Sprintf("%s    forwardedHeaders:\n      trustedIPs: %s\n", web, yamlList(opts.TrustedIPs)), 1)
+	}
 	if opts.Metrics {
 		static += `metrics:
   prometheus:
@@ -68,4 +73,13 @@ accessLog:
 `
 	}
 	return static
+}
+
+// yamlList returns list as a YAML flow sequence of quoted strings.
+func yamlList(list []string) string {
+	quoted := make([]string, len(list))
+	for i, v := range list {
+		quoted[i] = fmt.Sprintf("%q", v)
+	}
+	return "[" + strings.Join(quoted, ", ") + "]"
 }

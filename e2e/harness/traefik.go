@@ -54,6 +54,11 @@ type Options struct {
 	// WebAddr is the address of the entry point "web", such as
 	// "127.0.0.1:8000"; "" picks a free port of 127.0.0.1.
 	WebAddr string
+	// TrustedIPs are the addresses (IPs or CIDRs) whose X-Forwarded-*
+	// headers the entry point "web" keeps (forwardedHeaders.trustedIPs);
+	// from any other client Traefik replaces them. A ForwardAuth that calls
+	// this same Traefik needs "127.0.0.1/32" here.
+	TrustedIPs []string
 
 	// Dir is Traefik's working directory for Launch; Start uses a temporary one.
 	Dir string
