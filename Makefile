@@ -11,8 +11,10 @@ test-fast:
 # demo runs Traefik (built first if needed) with the plugin from this working
 # tree, a development identity provider and a demo app, prints the URL and
 # the test users, and runs until Ctrl-C. Its files are in e2e/demo-run/.
+# It is built, then exec'ed rather than go run, which turns the Ctrl-C that
+# ends a demo into a failed exit status.
 demo:
-	cd e2e && go run ./cmd/demo
+	cd e2e && go build -o demo-run/demo ./cmd/demo && exec demo-run/demo
 
 # traefik builds (once, cached outside the clone) the Traefik binary the
 # end-to-end tests run, and prints its path.

@@ -6,7 +6,7 @@
 // prints where to go and who to sign in as, and runs until interrupted.
 //
 // Traefik's configuration and logs are kept in e2e/demo-run/, which every
-// run replaces.
+// run rewrites.
 //
 // Usage:
 //
@@ -53,10 +53,13 @@ func run(webAddr, idpAddr string) error {
 		return err
 	}
 	dir := filepath.Join(e2e, "demo-run")
-	// A fresh directory: plugin files staged by an earlier run must not
-	// outlive their deletion from the working tree.
-	if err := os.RemoveAll(dir); err != nil {
-		return err
+	// Plugin files staged by an earlier run must not outlive their deletion
+	// from the working tree, nor its configuration files this run's. The
+	// harness replaces the logs; make demo keeps its binary here.
+	for _, sub := range []string{"plugins-local", "dynamic"} {
+		if err := os.RemoveAll(filepath.Join(dir, sub)); err != nil {
+			return err
+		}
 	}
 	if err := os.MkdirAll(dir, 0o755); err != nil {
 		return err
