@@ -4,6 +4,7 @@ import (
 	"context"
 	"encoding/json"
 	"errors"
+	"fmt"
 	"net/http"
 	"strings"
 	"sync"
@@ -76,7 +77,8 @@ func (f *fixture) reset() {
 	f.p.SetClock(func() time.Time { return f.clock.Now() })
 	f.p.SetEmailInIDToken(true)
 	f.p.SetClaims(defaultClaims())
-	for _, e := range []string{"discovery", "jwks", "token", "userinfo"} {
+	f.p.SetClient("gatehouse", "secret")
+	for _, e := range []string{"discovery", "jwks", "token", "refresh", "userinfo"} {
 		f.p.SetHandler(e, nil)
 	}
 }
@@ -156,10 +158,38 @@ func endless(prefix string, written *atomic.Int64) http.Handler {
 	})
 }
 
+// logRecorder keeps what a client logs through Config.Logf.
+type logRecorder struct {
+	mu    sync.Mutex
+	lines []string
+}
+
+func (l *logRecorder) logf(format string, args ...any) {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	l.lines = append(l.lines, fmt.Sprintf(format, args...))
+}
+
+func (l *logRecorder) Lines() []string {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	return append([]string(nil), l.lines...)
+}
+
 // wantErr fails t unless err matches want (nil means success).
 func wantErr(t *testing.T, what string, err, want error) {
 	t.Helper()
 	if want == nil && err != nil || want != nil && !errors.Is(err, want) {
 		t.Fatalf("%s = %v, want %v", what, err, want)
+	}
+}
+
+// wantNoSecrets fails t if text contains any of secrets.
+func wantNoSecrets(t *testing.T, what, text string, secrets ...string) {
+	t.Helper()
+	for i := 0; i < len(secrets); i++ {
+		if secrets[i] != "" && strings.Contains(text, secrets[i]) {
+			t.Errorf("%s %q contains a token or secret", what, text)
+		}
 	}
 }

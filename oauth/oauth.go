@@ -32,6 +32,8 @@ const (
 	refetchInterval = 10 * time.Second
 	// httpTimeout is the default client's timeout.
 	httpTimeout = 10 * time.Second
+	// defaultSecretRecheck is the default Config.SecretRecheck.
+	defaultSecretRecheck = 5 * time.Second
 )
 
 // Config describes an OpenID Connect client. Zero values get the documented defaults.
@@ -43,9 +45,20 @@ type Config struct {
 	ClientID string
 	// ClientSecret is the client's secret, used when ClientSecretFile is "".
 	ClientSecret string
-	// ClientSecretFile names a file holding the secret. It is read at the
-	// first token request, a trailing "\n" or "\r\n" trimmed, and cached.
+	// ClientSecretFile names a file holding the secret, a trailing "\n" or
+	// "\r\n" trimmed. It is read at the first token request and looked at
+	// again when a token request needs the secret, at most every
+	// SecretRecheck, so a rotated secret (rewritten or renamed into place)
+	// is used without a restart. A file gone missing or empty keeps the last
+	// good secret in use (logged once through Logf); with no good secret
+	// yet, token requests fail. When the provider refuses the client, the
+	// file is read again at once and a changed secret retried once.
 	ClientSecretFile string
+	// SecretRecheck is the least time between two looks at ClientSecretFile
+	// (a stat; the file is read only when its identity, size or
+	// modification time changed). Zero means 5 s; negative means at every
+	// token request.
+	SecretRecheck time.Duration
 	// Scopes are the requested scopes; nil means ["openid", "email", "profile"].
 	Scopes []string
 	// PKCE, when true, sends an S256 code challenge and its verifier.
@@ -59,6 +72,10 @@ type Config struct {
 	HTTPClient *http.Client
 	// Now is the clock; nil means time.Now.
 	Now func() time.Time
+	// Logf reports problems that fail no request but need an operator,
+	// such as a ClientSecretFile gone empty; it never receives a secret or
+	// a token. nil discards them.
+	Logf func(format string, args ...any)
 }
 
 // Flow is what one sign-in attempt must remember between the redirect and the callback.
@@ -115,7 +132,7 @@ type OIDC struct {
 	issuer       string // Config.IssuerURL without a trailing "/"
 	clientID     string
 	clientSecret string
-	secretFile   string
+	file         *secretFile // nil when Config.ClientSecretFile is ""
 	scopes       []string
 	pkce         bool
 	emailClaim   string
@@ -128,9 +145,6 @@ type OIDC struct {
 	keys      *keySet
 	metaErr   error
 	metaErrAt time.Time
-
-	secretMu   sync.Mutex // guards fileSecret
-	fileSecret string
 }
 
 // NewOIDC returns a client for cfg with its defaults filled in. It does no I/O.
@@ -139,7 +153,6 @@ func NewOIDC(cfg Config) *OIDC {
 		issuer:       strings.TrimSuffix(cfg.IssuerURL, "/"),
 		clientID:     cfg.ClientID,
 		clientSecret: cfg.ClientSecret,
-		secretFile:   cfg.ClientSecretFile,
 		scopes:       append([]string(nil), cfg.Scopes...),
 		pkce:         cfg.PKCE,
 		emailClaim:   cfg.EmailClaim,
@@ -167,6 +180,17 @@ func NewOIDC(cfg Config) *OIDC {
 	}
 	if p.now == nil {
 		p.now = time.Now
+	}
+	if cfg.ClientSecretFile != "" {
+		interval := cfg.SecretRecheck
+		if interval == 0 {
+			interval = defaultSecretRecheck
+		}
+		logf := cfg.Logf
+		if logf == nil {
+			logf = func(format string, args ...any) {}
+		}
+		p.file = newSecretFile(cfg.ClientSecretFile, interval, p.now, logf)
 	}
 	return p
 }

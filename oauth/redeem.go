@@ -5,11 +5,8 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
-	"io"
 	"net/http"
-	"os"
 	"strconv"
-	"strings"
 	"time"
 
 	"golang.org/x/oauth2"
@@ -57,18 +54,17 @@ func (p *OIDC) Redeem(ctx context.Context, redirectURL, code string, f Flow) (To
 	if err != nil {
 		return Tokens{}, Identity{}, err
 	}
-	secret, err := p.secret()
-	if err != nil {
-		return Tokens{}, Identity{}, err
-	}
 	var opts []oauth2.AuthCodeOption
 	if p.pkce {
 		opts = append(opts, oauth2.VerifierOption(f.Verifier))
 	}
-	cfg := p.oauth2Config(m, redirectURL, secret)
-	tok, err := cfg.Exchange(context.WithValue(ctx, oauth2.HTTPClient, p.client), code, opts...)
+	tok, err := p.tokenRequest(func(secret string) (*oauth2.Token, error) {
+		cfg := p.oauth2Config(m, redirectURL, secret)
+		t, err := cfg.Exchange(context.WithValue(ctx, oauth2.HTTPClient, p.client), code, opts...)
+		return t, err
+	})
 	if err != nil {
-		return Tokens{}, Identity{}, exchangeError(err)
+		return Tokens{}, Identity{}, err
 	}
 	tokens := Tokens{AccessToken: tok.AccessToken, RefreshToken: tok.RefreshToken, Expiry: p.expiry(tok)}
 	tokens.IDToken, _ = tok.Extra("id_token").(string)
@@ -149,33 +145,6 @@ func (p *OIDC) expiry(tok *oauth2.Token) time.Time {
 		return time.Time{}
 	}
 	return p.now().Add(time.Duration(seconds) * time.Second)
-}
-
-// secret returns the client secret, reading ClientSecretFile on first use.
-func (p *OIDC) secret() (string, error) {
-	if p.secretFile == "" {
-		return p.clientSecret, nil
-	}
-	p.secretMu.Lock()
-	defer p.secretMu.Unlock()
-	if p.fileSecret != "" {
-		return p.fileSecret, nil
-	}
-	f, err := os.Open(p.secretFile)
-	if err != nil {
-		return "", fmt.Errorf("oauth: clientSecretFile: %v", err)
-	}
-	defer f.Close()
-	b, err := io.ReadAll(io.LimitReader(f, maxBody))
-	if err != nil {
-		return "", fmt.Errorf("oauth: clientSecretFile: %v", err)
-	}
-	s := strings.TrimSuffix(strings.TrimSuffix(string(b), "\n"), "\r")
-	if s == "" {
-		return "", fmt.Errorf("oauth: clientSecretFile %q is empty", p.secretFile)
-	}
-	p.fileSecret = s
-	return s, nil
 }
 
 // userinfo asks the userinfo endpoint about the holder of accessToken and

@@ -2,11 +2,7 @@ package oauth
 
 import (
 	"context"
-	"errors"
-	"fmt"
 	"net/http"
-	"os"
-	"path/filepath"
 	"reflect"
 	"strings"
 	"sync/atomic"
@@ -184,58 +180,6 @@ func TestRedeemIdentityClaims(t *testing.T) {
 			}
 		})
 	}
-}
-
-func TestClientSecretFile(t *testing.T) {
-	f := newFixture(t)
-	dir := t.TempDir()
-	tests := []struct {
-		name    string
-		content string // "-" means no file
-		want    error
-	}{
-		{"trailing newline", "secret\n", nil},
-		{"trailing CRLF", "secret\r\n", nil},
-		{"no newline", "secret", nil},
-		{"wrong secret", "not-the-secret\n", ErrRejected},
-	}
-	for i, tt := range tests {
-		tt := tt
-		path := filepath.Join(dir, fmt.Sprintf("secret%d", i))
-		t.Run(tt.name, func(t *testing.T) {
-			if err := os.WriteFile(path, []byte(tt.content), 0o600); err != nil {
-				t.Fatal(err)
-			}
-			o := f.newOIDC(func(c *Config) { c.ClientSecret = "ignored"; c.ClientSecretFile = path })
-			_, _, err := f.signIn(t, o)
-			wantErr(t, "sign-in", err, tt.want)
-			if err != nil && strings.Contains(err.Error(), "not-the-secret") {
-				t.Errorf("sign-in error %q contains the secret", err)
-			}
-			if tt.want != nil {
-				return
-			}
-			// The secret is cached: the file may go away.
-			if err := os.Remove(path); err != nil {
-				t.Fatal(err)
-			}
-			_, _, err = f.signIn(t, o)
-			wantErr(t, "second sign-in", err, nil)
-		})
-	}
-	t.Run("missing or empty file", func(t *testing.T) {
-		empty := filepath.Join(dir, "empty")
-		if err := os.WriteFile(empty, []byte("\n"), 0o600); err != nil {
-			t.Fatal(err)
-		}
-		for _, path := range []string{filepath.Join(dir, "missing"), empty} {
-			o := f.newOIDC(func(c *Config) { c.ClientSecretFile = path })
-			_, _, err := f.signIn(t, o)
-			if err == nil || errors.Is(err, ErrRejected) || errors.Is(err, ErrUnavailable) || !strings.Contains(err.Error(), "clientSecretFile") {
-				t.Errorf("sign-in with clientSecretFile %s = %v, want a configuration error naming clientSecretFile", path, err)
-			}
-		}
-	})
 }
 
 func TestTokenEndpointFailures(t *testing.T) {

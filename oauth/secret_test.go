@@ -1,0 +1,444 @@
+package oauth
+
+import (
+	"errors"
+	"fmt"
+	"os"
+	"path/filepath"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+)
+
+// The secrets of these tests are distinctive, so that finding one in a log
+// line or an error is never a coincidence.
+const (
+	secretA = "s3cr3t-aaaa-7f1e"
+	secretB = "s3cr3t-bbbb-7f1e"
+	secretC = "s3cr3t-cccc-7f1e"
+	secretD = "s3cr3t-dddd-7f1e"
+)
+
+var allSecrets = []string{secretA, secretB, secretC, secretD}
+
+func writeFile(t *testing.T, path, content string) {
+	t.Helper()
+	if err := os.WriteFile(path, []byte(content), 0o600); err != nil {
+		t.Fatal(err)
+	}
+}
+
+// modTime returns path's modification time.
+func modTime(t *testing.T, path string) time.Time {
+	t.Helper()
+	info, err := os.Stat(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return info.ModTime()
+}
+
+func chtimes(t *testing.T, path string, mtime time.Time) {
+	t.Helper()
+	if err := os.Chtimes(path, mtime, mtime); err != nil {
+		t.Fatal(err)
+	}
+}
+
+func TestClientSecretFile(t *testing.T) {
+	f := newFixture(t)
+	f.p.SetClient("gatehouse", secretA)
+	dir := t.TempDir()
+	tests := []struct {
+		name    string
+		content string
+		want    error
+		tokens  int // token requests the sign-in makes
+	}{
+		{"trailing newline", secretA + "\n", nil, 1},
+		{"trailing CRLF", secretA + "\r\n", nil, 1},
+		{"no newline", secretA, nil, 1},
+		{"wrong secret: refused, read again, unchanged, not retried", secretB + "\n", ErrRejected, 1},
+	}
+	for i, tt := range tests {
+		tt := tt
+		path := filepath.Join(dir, fmt.Sprintf("secret%d", i))
+		t.Run(tt.name, func(t *testing.T) {
+			writeFile(t, path, tt.content)
+			var logs logRecorder
+			o := f.newOIDC(func(c *Config) {
+				c.ClientSecret = "ignored"
+				c.ClientSecretFile = path
+				c.Logf = logs.logf
+			})
+			before := f.p.Requests("token")
+			_, _, err := f.signIn(t, o)
+			wantErr(t, "sign-in", err, tt.want)
+			if n := f.p.Requests("token") - before; n != tt.tokens {
+				t.Errorf("sign-in made %d token requests, want %d", n, tt.tokens)
+			}
+			if err != nil {
+				wantNoSecrets(t, "sign-in error", err.Error(), allSecrets...)
+			}
+			if len(logs.Lines()) != 0 {
+				t.Errorf("logged %q, want nothing", logs.Lines())
+			}
+		})
+	}
+}
+
+func TestClientSecretFileFirstUse(t *testing.T) {
+	f := newFixture(t)
+	dir := t.TempDir()
+	tests := []struct {
+		name    string
+		content string // "-" means no file
+	}{
+		{"missing", "-"},
+		{"empty", ""},
+		{"only a newline", "\n"},
+		{"only a CRLF", "\r\n"},
+	}
+	for i, tt := range tests {
+		tt := tt
+		path := filepath.Join(dir, fmt.Sprintf("secret%d", i))
+		t.Run(tt.name, func(t *testing.T) {
+			if tt.content != "-" {
+				writeFile(t, path, tt.content)
+			}
+			var logs logRecorder
+			o := f.newOIDC(func(c *Config) { c.ClientSecretFile = path; c.Logf = logs.logf })
+			for try := 0; try < 2; try++ {
+				_, _, err := f.signIn(t, o)
+				if err == nil || errors.Is(err, ErrRejected) || errors.Is(err, ErrUnavailable) || !strings.Contains(err.Error(), "clientSecretFile") {
+					t.Errorf("sign-in with clientSecretFile %s = %v, want a configuration error naming clientSecretFile", tt.name, err)
+				}
+			}
+			if len(logs.Lines()) != 0 {
+				t.Errorf("logged %q, want nothing: the error goes to the caller", logs.Lines())
+			}
+			// Without a good secret there is no interval to wait for.
+			writeFile(t, path, "secret\n")
+			_, _, err := f.signIn(t, o)
+			wantErr(t, "sign-in once the file is fixed", err, nil)
+		})
+	}
+}
+
+// TestClientSecretFileRotation walks one file through an operator's
+// rotations and accidents, on a fixed clock with the default interval.
+func TestClientSecretFileRotation(t *testing.T) {
+	dir := t.TempDir()
+	path := filepath.Join(dir, "client-secret")
+	clk := &clock{now: epoch}
+	var logs logRecorder
+	o := NewOIDC(Config{ClientSecretFile: path, Now: clk.Now, Logf: logs.logf})
+	steps := []struct {
+		name    string
+		change  func(t *testing.T)
+		advance time.Duration
+		want    string
+		logs    int // lines logged so far
+		logged  string
+	}{
+		{
+			name:   "first use",
+			change: func(t *testing.T) { writeFile(t, path, secretA+"\n") },
+			want:   secretA,
+		},
+		{
+			name: "rewritten, within the interval",
+			change: func(t *testing.T) {
+				mtime := modTime(t, path)
+				writeFile(t, path, secretB+"\n")
+				chtimes(t, path, mtime.Add(time.Second))
+			},
+			advance: defaultSecretRecheck - time.Millisecond,
+			want:    secretA,
+		},
+		{
+			name:    "rewritten, after the interval",
+			advance: time.Millisecond,
+			want:    secretB,
+		},
+		{
+			name: "renamed into place, same size and modification time",
+			change: func(t *testing.T) {
+				tmp := filepath.Join(dir, "..data.tmp")
+				writeFile(t, tmp, secretC+"\n")
+				chtimes(t, tmp, modTime(t, path))
+				if err := os.Rename(tmp, path); err != nil {
+					t.Fatal(err)
+				}
+			},
+			advance: defaultSecretRecheck,
+			want:    secretC,
+		},
+		{
+			name:    "truncated to empty",
+			change:  func(t *testing.T) { writeFile(t, path, "") },
+			advance: defaultSecretRecheck,
+			want:    secretC,
+			logs:    1,
+			logged:  "is empty",
+		},
+		{
+			name:    "still empty",
+			advance: defaultSecretRecheck,
+			want:    secretC,
+			logs:    1,
+		},
+		{
+			name: "empty again, newly written",
+			change: func(t *testing.T) {
+				mtime := modTime(t, path)
+				writeFile(t, path, "\n")
+				chtimes(t, path, mtime.Add(time.Second))
+			},
+			advance: defaultSecretRecheck,
+			want:    secretC,
+			logs:    1,
+		},
+		{
+			name: "removed",
+			change: func(t *testing.T) {
+				if err := os.Remove(path); err != nil {
+					t.Fatal(err)
+				}
+			},
+			advance: defaultSecretRecheck,
+			want:    secretC,
+			logs:    2,
+			logged:  "does not exist",
+		},
+		{
+			name:    "still missing",
+			advance: 10 * defaultSecretRecheck,
+			want:    secretC,
+			logs:    2,
+		},
+		{
+			name:    "back",
+			change:  func(t *testing.T) { writeFile(t, path, secretD+"\r\n") },
+			advance: defaultSecretRecheck,
+			want:    secretD,
+			logs:    2,
+		},
+		{
+			name:    "empty once more",
+			change:  func(t *testing.T) { writeFile(t, path, "") },
+			advance: defaultSecretRecheck,
+			want:    secretD,
+			logs:    3,
+			logged:  "is empty",
+		},
+	}
+	for i := 0; i < len(steps); i++ {
+		step := steps[i]
+		if step.change != nil {
+			step.change(t)
+		}
+		clk.Advance(step.advance)
+		got, err := o.secret()
+		if err != nil || got != step.want {
+			t.Fatalf("step %q: secret() = %q, %v, want %q", step.name, got, err, step.want)
+		}
+		lines := logs.Lines()
+		if len(lines) != step.logs {
+			t.Fatalf("step %q: logged %d lines %q, want %d", step.name, len(lines), lines, step.logs)
+		}
+		if step.logged != "" && !strings.Contains(lines[len(lines)-1], step.logged) {
+			t.Errorf("step %q: logged %q, want it to say %q", step.name, lines[len(lines)-1], step.logged)
+		}
+	}
+	for _, line := range logs.Lines() {
+		if !strings.Contains(line, path) || !strings.Contains(line, "keeping the last good client secret") {
+			t.Errorf("logged %q, want the file named and the last good secret kept", line)
+		}
+		wantNoSecrets(t, "log line", line, allSecrets...)
+	}
+}
+
+func TestSecretRecheck(t *testing.T) {
+	tests := []struct {
+		name     string
+		recheck  time.Duration
+		advance  time.Duration
+		wantNext bool
+	}{
+		{"default, within 5 s", 0, 5*time.Second - time.Nanosecond, false},
+		{"default, after 5 s", 0, 5 * time.Second, true},
+		{"one minute, within", time.Minute, 59 * time.Second, false},
+		{"one minute, after", time.Minute, time.Minute, true},
+		{"negative: at every use", -1, 0, true},
+		{"clock gone backwards", time.Minute, -time.Second, true},
+	}
+	for i, tt := range tests {
+		tt := tt
+		path := filepath.Join(t.TempDir(), fmt.Sprintf("secret%d", i))
+		t.Run(tt.name, func(t *testing.T) {
+			clk := &clock{now: epoch}
+			o := NewOIDC(Config{ClientSecretFile: path, SecretRecheck: tt.recheck, Now: clk.Now})
+			writeFile(t, path, secretA)
+			if got, err := o.secret(); got != secretA || err != nil {
+				t.Fatalf("secret() = %q, %v, want %q", got, err, secretA)
+			}
+			writeFile(t, path, secretB+"-longer")
+			clk.Advance(tt.advance)
+			want := secretA
+			if tt.wantNext {
+				want = secretB + "-longer"
+			}
+			if got, err := o.secret(); got != want || err != nil {
+				t.Errorf("secret() after %v = %q, %v, want %q", tt.advance, got, err, want)
+			}
+		})
+	}
+}
+
+// TestClientSecretRotatedAtProvider rotates the secret at the provider and
+// in the file at once, with an interval too long to notice the file: the
+// provider's refusal makes the client read the file and try once more.
+func TestClientSecretRotatedAtProvider(t *testing.T) {
+	f := newFixture(t)
+	path := filepath.Join(t.TempDir(), "client-secret")
+	writeFile(t, path, secretA+"\n")
+	f.p.SetClient("gatehouse", secretA)
+	var logs logRecorder
+	o := f.newOIDC(func(c *Config) {
+		c.ClientSecret = ""
+		c.ClientSecretFile = path
+		c.SecretRecheck = 24 * time.Hour
+		c.Logf = logs.logf
+	})
+	_, _, err := f.signIn(t, o)
+	wantErr(t, "sign-in", err, nil)
+
+	rotate := func(secret string) {
+		f.p.SetClient("gatehouse", secret)
+		writeFile(t, path, secret+"\n")
+	}
+	steps := []struct {
+		name     string
+		rotate   string // "" rotates nothing
+		inFile   bool   // false: rotated at the provider only
+		want     error
+		requests int // to the token endpoint for this step
+	}{
+		{name: "sign-in after rotation", rotate: secretB, inFile: true, requests: 2},
+		{name: "sign-in with the new secret", requests: 1},
+		{name: "rotated at the provider only", rotate: secretD, want: ErrRejected, requests: 1},
+	}
+	for i := 0; i < len(steps); i++ {
+		step := steps[i]
+		if step.rotate != "" && step.inFile {
+			rotate(step.rotate)
+		}
+		if step.rotate != "" && !step.inFile {
+			f.p.SetClient("gatehouse", step.rotate)
+		}
+		before := f.p.Requests("token")
+		_, _, err := f.signIn(t, o)
+		wantErr(t, step.name, err, step.want)
+		if err != nil {
+			wantNoSecrets(t, step.name+" error", err.Error(), allSecrets...)
+		}
+		if n := f.p.Requests("token") - before; n != step.requests {
+			t.Errorf("%s: Requests(token) grew by %d, want %d", step.name, n, step.requests)
+		}
+	}
+	if len(logs.Lines()) != 0 {
+		t.Errorf("logged %q, want nothing", logs.Lines())
+	}
+}
+
+// TestClientSecretFileConcurrent reads a file being rewritten from many
+// goroutines; the race detector watches.
+func TestClientSecretFileConcurrent(t *testing.T) {
+	path := filepath.Join(t.TempDir(), "client-secret")
+	writeFile(t, path, secretA)
+	o := NewOIDC(Config{ClientSecretFile: path, SecretRecheck: -1})
+	var wg sync.WaitGroup
+	errs := make(chan error, 8)
+	for g := 0; g < 8; g++ {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			for i := 0; i < 50; i++ {
+				s, err := o.secret()
+				if err != nil || s != secretA && s != secretB {
+					errs <- fmt.Errorf("secret() = %q, %v, want %q or %q", s, err, secretA, secretB)
+					return
+				}
+			}
+		}()
+	}
+	for i := 0; i < 20; i++ {
+		content := secretA
+		if i%2 == 1 {
+			content = secretB
+		}
+		tmp := path + ".tmp"
+		writeFile(t, tmp, content)
+		if err := os.Rename(tmp, path); err != nil {
+			t.Fatal(err)
+		}
+	}
+	wg.Wait()
+	close(errs)
+	for err := range errs {
+		t.Error(err)
+	}
+}
+
+func TestUnchanged(t *testing.T) {
+	dir := t.TempDir()
+	path := filepath.Join(dir, "client-secret")
+	writeFile(t, path, secretA)
+	// Each change gets the file's modification time before it.
+	tests := []struct {
+		name   string
+		change func(t *testing.T, mtime time.Time)
+		want   bool
+	}{
+		{"untouched", func(t *testing.T, mtime time.Time) {}, true},
+		{"same content written again, same time", func(t *testing.T, mtime time.Time) {
+			writeFile(t, path, secretA)
+			chtimes(t, path, mtime)
+		}, true},
+		{"rewritten, later", func(t *testing.T, mtime time.Time) {
+			writeFile(t, path, secretB)
+			chtimes(t, path, mtime.Add(time.Second))
+		}, false},
+		{"grown, same time", func(t *testing.T, mtime time.Time) {
+			writeFile(t, path, secretB+"\n")
+			chtimes(t, path, mtime)
+		}, false},
+		{"renamed into place, same size and time", func(t *testing.T, mtime time.Time) {
+			tmp := filepath.Join(dir, "tmp")
+			writeFile(t, tmp, secretA+"\n")
+			chtimes(t, tmp, mtime)
+			if err := os.Rename(tmp, path); err != nil {
+				t.Fatal(err)
+			}
+		}, false},
+	}
+	for _, tt := range tests {
+		tt := tt
+		t.Run(tt.name, func(t *testing.T) {
+			before, err := os.Stat(path)
+			if err != nil {
+				t.Fatal(err)
+			}
+			tt.change(t, before.ModTime())
+			after, err := os.Stat(path)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if got := unchanged(before, after); got != tt.want {
+				t.Errorf("unchanged() after %s = %v, want %v", tt.name, got, tt.want)
+			}
+		})
+	}
+}
