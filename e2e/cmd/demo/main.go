@@ -85,6 +85,10 @@ func run(webAddr, idpAddr string) error {
 	fmt.Fprintln(os.Stderr, "demo: starting Traefik with Gatehouse. If Traefik is not built yet, it is built first:")
 	fmt.Fprintln(os.Stderr, "demo: the first build downloads about 1.3 GB of Go modules and takes several minutes.")
 	d, err := start(s)
+	if err != nil && ctx.Err() != nil {
+		// Ctrl-C reached the build or Traefik too, and they gave up.
+		return fmt.Errorf("interrupted while starting (%v)", err)
+	}
 	if err != nil {
 		return err
 	}
