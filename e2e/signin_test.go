@@ -44,32 +44,50 @@ func cookieSecret(t *testing.T) string {
 	return base64.StdEncoding.EncodeToString(b)
 }
 
-// appConfig routes Host(`app.localhost`) through the plugin to upstream.
+// appConfig routes Host(`app.localhost`) through the plugin to upstream, and
+// Host(`ops.localhost`) to the same upstream through a second instance that
+// shares the session (same cookieSecret) but lets in only the group "ops".
 func appConfig(issuer, upstream, secret string) string {
 	return fmt.Sprintf(`http:
   routers:
     app:
       entryPoints: ["web"]
-      rule: "Host(%s)"
+      rule: "Host(%[1]s)"
       middlewares: ["gatehouse"]
+      service: "app"
+    ops:
+      entryPoints: ["web"]
+      rule: "Host(%[2]s)"
+      middlewares: ["gatehouse-ops"]
       service: "app"
   middlewares:
     gatehouse:
       plugin:
-        %s:
-          oidcIssuerURL: %q
+        %[3]s:
+          oidcIssuerURL: %[4]q
           clientID: "gatehouse"
           clientSecret: "secret"
-          cookieSecret: %q
+          cookieSecret: %[5]q
           cookieSecure: "false"
           emailDomains: "example.com"
           skipProviderButton: "true"
+          setXAuthRequest: "true"
+    gatehouse-ops:
+      plugin:
+        %[3]s:
+          oidcIssuerURL: %[4]q
+          clientID: "gatehouse"
+          clientSecret: "secret"
+          cookieSecret: %[5]q
+          cookieSecure: "false"
+          allowedGroups: "ops"
+          setXAuthRequest: "true"
   services:
     app:
       loadBalancer:
         servers:
-          - url: %q
-`, "`app.localhost`", harness.Alias, issuer, secret, upstream)
+          - url: %[6]q
+`, "`app.localhost`", "`ops.localhost`", harness.Alias, issuer, secret, upstream)
 }
 
 func TestSignInThroughRealTraefik(t *testing.T) {
@@ -86,6 +104,12 @@ func TestSignInThroughRealTraefik(t *testing.T) {
 	}
 	appOrigin := tr.URL("app.localhost", "")
 	page := tr.URL("app.localhost", "/some/page?x=1")
+
+	// Before signing in, /oauth2/auth answers 401, with no identity.
+	authURL := tr.URL("app.localhost", "/oauth2/auth")
+	if hop := get(t, client, authURL); hop.Status != http.StatusUnauthorized || hop.Header.Get("X-Auth-Request-Email") != "" {
+		t.Fatalf("before sign-in: %s with X-Auth-Request-Email %q, want 401 without it", hop, hop.Header.Get("X-Auth-Request-Email"))
+	}
 
 	req, err := http.NewRequest(http.MethodGet, page, nil)
 	if err != nil {
@@ -191,6 +215,102 @@ func TestSignInThroughRealTraefik(t *testing.T) {
 	got = decodeEcho(t, again)
 	checkIdentity(t, got)
 	checkNoCookies(t, got, sessionCookies)
+
+	checkAuthEndpoint(t, tr, client)
+	checkSignOut(t, tr, client, page, sessionCookies)
+}
+
+// checkAuthEndpoint checks /oauth2/auth for a signed-in user: 202 with the
+// X-Auth-Request-* headers (setXAuthRequest) on the app's host, and 403 on
+// the host whose middleware allows only a group the user is not in.
+func checkAuthEndpoint(t *testing.T, tr *harness.Traefik, client *harness.Client) {
+	t.Helper()
+	hop := get(t, client, tr.URL("app.localhost", "/oauth2/auth"), "X-Auth-Request-Email", "evil@x")
+	if hop.Status != http.StatusAccepted {
+		t.Fatalf("signed in: %s, want 202", hop)
+	}
+	for name, want := range map[string]string{
+		"X-Auth-Request-User":               "u-123",
+		"X-Auth-Request-Email":              "alice@example.com",
+		"X-Auth-Request-Groups":             "admins,staff",
+		"X-Auth-Request-Preferred-Username": "alice",
+	} {
+		if got := hop.Header.Values(name); len(got) != 1 || got[0] != want {
+			t.Errorf("signed in: /oauth2/auth answered %s = %q, want [%q]", name, got, want)
+		}
+	}
+
+	// The same session on the host that wants group "ops": the browser
+	// would send it there with cookieDomains; here it is copied by hand.
+	appURL, _ := url.Parse(tr.URL("app.localhost", "/"))
+	req, err := http.NewRequest(http.MethodGet, tr.URL("ops.localhost", "/oauth2/auth"), nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, c := range client.Jar.Cookies(appURL) {
+		req.AddCookie(c)
+	}
+	hop, err = doOnce(tr, req)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if hop.Status != http.StatusForbidden || hop.Header.Get("X-Auth-Request-User") != "" {
+		t.Errorf("user outside allowedGroups: %s with X-Auth-Request-User %q, want 403 without it", hop, hop.Header.Get("X-Auth-Request-User"))
+	}
+	req.URL.Path = "/dashboard"
+	req.Header.Set("Accept", "text/html")
+	if hop, err = doOnce(tr, req); err != nil || hop.Status != http.StatusForbidden {
+		t.Errorf("user outside allowedGroups loading a page: %s, %v; want 403", hop, err)
+	}
+}
+
+// checkSignOut signs out and checks that the session cookies are expired and
+// the next visit to page starts a new sign-in.
+func checkSignOut(t *testing.T, tr *harness.Traefik, client *harness.Client, page string, sessionCookies []string) {
+	t.Helper()
+	hop := get(t, client, tr.URL("app.localhost", "/oauth2/sign_out?rd=%2Fbye"), "Accept", "text/html")
+	if hop.Status != http.StatusFound || hop.Location == nil || hop.Location.String() != tr.URL("app.localhost", "/bye") {
+		t.Fatalf("sign-out: %s, want 302 to %s", hop, tr.URL("app.localhost", "/bye"))
+	}
+	expired := map[string]bool{}
+	for _, c := range (&http.Response{Header: hop.Header}).Cookies() {
+		if c.MaxAge < 0 {
+			expired[c.Name] = true
+		}
+	}
+	appURL, _ := url.Parse(tr.URL("app.localhost", "/"))
+	for _, name := range sessionCookies {
+		if strings.Contains(name, "_csrf_") {
+			continue // the flow cookie, used up at the callback
+		}
+		if !expired[name] {
+			t.Errorf("sign-out did not expire cookie %s; Set-Cookie: %q", name, hop.Header.Values("Set-Cookie"))
+		}
+	}
+	if left := client.Jar.Cookies(appURL); len(left) > 0 {
+		t.Errorf("after sign-out the browser still holds cookies %v", left)
+	}
+	if hop := get(t, client, tr.URL("app.localhost", "/oauth2/auth")); hop.Status != http.StatusUnauthorized {
+		t.Errorf("after sign-out /oauth2/auth: %s, want 401", hop)
+	}
+	hop = get(t, client, page, "Accept", "text/html")
+	if hop.Status != http.StatusFound || hop.Location == nil || hop.Location.Path != "/authorize" {
+		t.Errorf("after sign-out %s: %s, want 302 to the provider", page, hop)
+	}
+}
+
+// doOnce sends req to Traefik as is: no cookie jar, no redirects.
+func doOnce(tr *harness.Traefik, req *http.Request) (harness.Hop, error) {
+	c := tr.Client()
+	c.HTTP.Jar = nil
+	hop := harness.Hop{Method: req.Method, URL: req.URL}
+	resp, err := c.HTTP.Do(req)
+	if err != nil {
+		return hop, err
+	}
+	resp.Body.Close()
+	hop.Status, hop.Header = resp.StatusCode, resp.Header
+	return hop, nil
 }
 
 // origin returns u's scheme://host.
