@@ -16,7 +16,7 @@ import (
 	"github.com/gatehouse-auth/gatehouse/oauth/oidctest"
 )
 
-// testEnv runs Gatehouse, built by New as Traefik builds it, on an httptest
+// testEnv runs Gatehouse, built as New builds it, on an httptest
 // server in front of an app that records what it receives, with a fake
 // identity provider (oidctest stands in for Keycloak, Dex, Google and the
 // like) and a browser-like client with a cookie jar.
@@ -29,6 +29,21 @@ type testEnv struct {
 
 	mu      sync.Mutex
 	appSeen []*http.Request // requests the app received
+	clock   time.Time       // Gatehouse's and the provider's time
+}
+
+// now is the environment's clock, shared by Gatehouse and the provider.
+func (env *testEnv) now() time.Time {
+	env.mu.Lock()
+	defer env.mu.Unlock()
+	return env.clock
+}
+
+// advance moves the environment's clock forward by d.
+func (env *testEnv) advance(d time.Duration) {
+	env.mu.Lock()
+	defer env.mu.Unlock()
+	env.clock = env.clock.Add(d)
 }
 
 // newTestEnv starts an environment whose configuration edit adjusts.
@@ -51,12 +66,13 @@ func newTestEnv(t *testing.T, edit func(c *Config)) *testEnv {
 	if edit != nil {
 		edit(c)
 	}
-	h, err := New(context.Background(), app, c, "test")
+	env.clock = time.Now()
+	env.idp.SetClock(env.now)
+	g, err := build(app, c, "test", env.now, newLogger("test", io.Discard, io.Discard))
 	if err != nil {
 		t.Fatalf("New: %v", err)
 	}
-	h.(*Gatehouse).log = newLogger("test", io.Discard, io.Discard)
-	env.srv = httptest.NewServer(h)
+	env.srv = httptest.NewServer(g)
 	t.Cleanup(func() { env.srv.Close() })
 	env.jar, _ = cookiejar.New(nil)
 	env.client = &http.Client{

@@ -43,12 +43,12 @@ func (g *Gatehouse) guard(w http.ResponseWriter, r *http.Request) error {
 		g.forward(w, r, nil)
 		return nil
 	}
-	s, err := g.sessions.Load(r)
-	if err != nil {
+	s, err := g.signedIn(w, r)
+	if errors.Is(err, errUnauthorized) {
 		g.log.debugf("%s %s: %v", r.Method, r.URL.Path, err)
 		return g.challenge(w, r)
 	}
-	if err := g.authorize(s); err != nil {
+	if err != nil {
 		return err
 	}
 	g.forward(w, r, s)
@@ -194,18 +194,17 @@ func (g *Gatehouse) signOut(w http.ResponseWriter, r *http.Request) error {
 
 // auth answers whether r carries the session of an authorized user: 202 with
 // the auth-response headers, 401 without a session, 403 when not authorized.
-// nginx's auth_request and Traefik's ForwardAuth call it.
+// nginx's auth_request and Traefik's ForwardAuth call it. A session that was
+// refreshed or re-sealed comes back as Set-Cookie, which nginx passes on with
+// auth_request_set.
 func (g *Gatehouse) auth(w http.ResponseWriter, r *http.Request) error {
 	if g.cfg.skipsAuth(r) {
 		noStore(w)
 		w.WriteHeader(http.StatusAccepted)
 		return nil
 	}
-	s, err := g.sessions.Load(r)
+	s, err := g.signedIn(w, r)
 	if err != nil {
-		return fmt.Errorf("%w: %v", errUnauthorized, err)
-	}
-	if err := g.authorize(s); err != nil {
 		return err
 	}
 	g.headers.authResponse(w.Header(), s)
@@ -216,11 +215,8 @@ func (g *Gatehouse) auth(w http.ResponseWriter, r *http.Request) error {
 
 // userinfo answers the signed-in user's identity as JSON.
 func (g *Gatehouse) userinfo(w http.ResponseWriter, r *http.Request) error {
-	s, err := g.sessions.Load(r)
+	s, err := g.signedIn(w, r)
 	if err != nil {
-		return fmt.Errorf("%w: %v", errUnauthorized, err)
-	}
-	if err := g.authorize(s); err != nil {
 		return err
 	}
 	groups := s.Groups

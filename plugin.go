@@ -35,6 +35,9 @@ type Config struct {
 	CookieSecure   bool
 	CookieHTTPOnly bool
 	CookieSameSite string
+	CookieRefresh  string
+
+	SessionIdleTimeout string
 
 	ProxyPrefix        string
 	ReverseProxy       bool
@@ -83,6 +86,7 @@ func CreateConfig() *Config {
 type provider interface {
 	AuthCodeURL(ctx context.Context, redirectURL string, f oauth.Flow) (string, error)
 	Redeem(ctx context.Context, redirectURL, code string, f oauth.Flow) (oauth.Tokens, oauth.Identity, error)
+	Refresh(ctx context.Context, refreshToken, subject string) (oauth.Tokens, oauth.Identity, error)
 }
 
 // Gatehouse is the middleware: it answers the endpoints under proxyPrefix,

@@ -36,6 +36,8 @@ type settings struct {
 	cookieSecure  bool
 	cookieHTTP    bool
 	cookieSite    http.SameSite
+	cookieRefresh time.Duration // 0: only when the access token expired
+	idleTimeout   time.Duration // 0: none
 
 	proxyPrefix        string
 	reverseProxy       bool
@@ -137,6 +139,11 @@ func newSettings(c *Config) (*settings, error) {
 	}
 	s.cookieExpire = checkDuration(&p, "cookieExpire", orDefault(c.CookieExpire, "168h"))
 	s.cookieSite = checkSameSite(&p, c.CookieSameSite)
+	s.cookieRefresh = checkOptionalDuration(&p, "cookieRefresh", c.CookieRefresh)
+	s.idleTimeout = checkOptionalDuration(&p, "sessionIdleTimeout", c.SessionIdleTimeout)
+	if s.cookieRefresh >= s.cookieExpire && s.cookieExpire > 0 {
+		p.addf("cookieRefresh", "must be shorter than cookieExpire (%v), got %v", s.cookieExpire, s.cookieRefresh)
+	}
 	if s.cookieSite == http.SameSiteNoneMode && !s.cookieSecure {
 		p.addf("cookieSameSite", "none requires cookieSecure: browsers drop such cookies otherwise")
 	}
@@ -298,6 +305,15 @@ func checkDuration(p *problems, option, raw string) time.Duration {
 		return 0
 	}
 	return time.Duration(d)
+}
+
+// checkOptionalDuration parses a duration that may be empty or "0" for off.
+func checkOptionalDuration(p *problems, option, raw string) time.Duration {
+	raw = strings.TrimSpace(raw)
+	if raw == "" || raw == "0" {
+		return 0
+	}
+	return checkDuration(p, option, raw)
 }
 
 func checkSameSite(p *problems, raw string) http.SameSite {

@@ -1,0 +1,216 @@
+package gatehouse
+
+import (
+	"net/http"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+)
+
+// sessionCookies returns the Set-Cookie values of resp that carry a session.
+func sessionCookies(resp *http.Response) []*http.Cookie {
+	var out []*http.Cookie
+	for _, c := range resp.Cookies() {
+		if strings.HasPrefix(c.Name, "_oauth2_proxy") && c.MaxAge >= 0 {
+			out = append(out, c)
+		}
+	}
+	return out
+}
+
+func TestCookieRefreshRefreshesOnce(t *testing.T) {
+	env := newTestEnv(t, func(c *Config) {
+		c.CookieRefresh = "10m"
+		c.PassAccessToken = true
+	})
+	env.signIn("/")
+	first := env.lastApp().Header.Get("X-Forwarded-Access-Token")
+	env.advance(9 * time.Minute)
+	if resp, _ := env.do(http.MethodGet, env.url("/"), nil); resp.StatusCode != http.StatusOK || len(sessionCookies(resp)) != 0 {
+		t.Fatalf("before cookieRefresh: %d with %d session cookies, want 200 and none", resp.StatusCode, len(sessionCookies(resp)))
+	}
+	env.advance(2 * time.Minute)
+	resp, _ := env.do(http.MethodGet, env.url("/"), nil)
+	if resp.StatusCode != http.StatusOK || len(sessionCookies(resp)) == 0 {
+		t.Fatalf("after cookieRefresh: %d with %d session cookies, want 200 and the new session", resp.StatusCode, len(sessionCookies(resp)))
+	}
+	if got := env.lastApp().Header.Get("X-Forwarded-Access-Token"); got == "" || got == first {
+		t.Errorf("the app got the old access token after a refresh")
+	}
+	if n := env.idp.Requests("refresh"); n != 1 {
+		t.Errorf("refresh grants = %d, want 1", n)
+	}
+	// The new session is not due for ten more minutes.
+	env.do(http.MethodGet, env.url("/"), nil)
+	if n := env.idp.Requests("refresh"); n != 1 {
+		t.Errorf("refresh grants after the new session's next request = %d, want 1", n)
+	}
+}
+
+func TestExpiredAccessTokenIsRefreshedWithoutCookieRefresh(t *testing.T) {
+	env := newTestEnv(t, nil)
+	env.signIn("/")
+	env.advance(59 * time.Minute)
+	env.do(http.MethodGet, env.url("/"), nil)
+	if n := env.idp.Requests("refresh"); n != 0 {
+		t.Fatalf("refresh grants with a live access token = %d, want 0", n)
+	}
+	env.advance(2 * time.Minute) // the fake provider's access tokens last an hour
+	if resp, _ := env.do(http.MethodGet, env.url("/"), nil); resp.StatusCode != http.StatusOK {
+		t.Fatalf("request with an expired access token = %d, want 200", resp.StatusCode)
+	}
+	if n := env.idp.Requests("refresh"); n != 1 {
+		t.Errorf("refresh grants = %d, want 1", n)
+	}
+}
+
+func TestConcurrentRequestsShareOneRefresh(t *testing.T) {
+	env := newTestEnv(t, func(c *Config) { c.CookieRefresh = "1m" })
+	env.signIn("/")
+	env.advance(2 * time.Minute)
+	// Fifty requests with the same pre-refresh cookie, as tabs and API
+	// calls send them at once; then one more with it after the refresh.
+	var wg sync.WaitGroup
+	codes := make([]int, 50)
+	for i := 0; i < len(codes); i++ {
+		i := i
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			resp, _ := env.do(http.MethodGet, env.url("/"), nil)
+			codes[i] = resp.StatusCode
+		}()
+	}
+	wg.Wait()
+	for i, code := range codes {
+		if code != http.StatusOK {
+			t.Errorf("request %d = %d, want 200", i, code)
+		}
+	}
+	if n := env.idp.Requests("refresh"); n != 1 {
+		t.Errorf("refresh grants for 50 concurrent requests = %d, want 1 (a rotating refresh token redeemed once)", n)
+	}
+}
+
+func TestOldCookieAfterRefreshReusesTheResult(t *testing.T) {
+	env := newTestEnv(t, func(c *Config) { c.CookieRefresh = "1m" })
+	env.signIn("/")
+	before := env.cookies()
+	env.advance(2 * time.Minute)
+	env.do(http.MethodGet, env.url("/"), nil)
+	// A request that left before the browser stored the new cookie.
+	for name, v := range before {
+		env.setCookie(name, v)
+	}
+	resp, _ := env.do(http.MethodGet, env.url("/"), nil)
+	if resp.StatusCode != http.StatusOK || len(sessionCookies(resp)) == 0 {
+		t.Errorf("old cookie after the refresh = %d with %d session cookies, want 200 and the new session", resp.StatusCode, len(sessionCookies(resp)))
+	}
+	if n := env.idp.Requests("refresh"); n != 1 {
+		t.Errorf("refresh grants = %d, want 1: the old refresh token must not be redeemed again", n)
+	}
+}
+
+func TestRefusedRefreshSignsOut(t *testing.T) {
+	env := newTestEnv(t, func(c *Config) { c.CookieRefresh = "1m" })
+	env.signIn("/")
+	env.idp.RevokeRefreshTokens()
+	env.advance(2 * time.Minute)
+	n := env.appCount()
+	resp, _ := env.do(http.MethodGet, env.url("/"), http.Header{"Accept": {"application/json"}})
+	if resp.StatusCode != http.StatusUnauthorized || env.appCount() != n {
+		t.Errorf("request after invalid_grant = %d, want 401 without reaching the app", resp.StatusCode)
+	}
+	for _, c := range resp.Cookies() {
+		if strings.HasPrefix(c.Name, "_oauth2_proxy") && c.MaxAge >= 0 {
+			t.Errorf("a refused refresh set %s instead of expiring it", c.Name)
+		}
+	}
+	if jar := env.cookies(); len(jar) != 0 {
+		t.Errorf("after a refused refresh the browser keeps %v", keys(jar))
+	}
+}
+
+func TestProviderDownDuringRefreshKeepsTheSessionUntilItExpires(t *testing.T) {
+	env := newTestEnv(t, func(c *Config) {
+		c.CookieRefresh = "1m"
+		c.CookieExpire = "1h"
+	})
+	env.signIn("/")
+	env.idp.SetHandler("refresh", http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		http.Error(w, "maintenance", http.StatusServiceUnavailable)
+	}))
+	for _, step := range []time.Duration{2 * time.Minute, 20 * time.Minute, 30 * time.Minute} {
+		env.advance(step)
+		if resp, _ := env.do(http.MethodGet, env.url("/"), nil); resp.StatusCode != http.StatusOK {
+			t.Errorf("with the provider down, %v later = %d, want 200 (session still valid)", step, resp.StatusCode)
+		}
+	}
+	env.advance(10 * time.Minute) // past cookieExpire
+	if resp, _ := env.do(http.MethodGet, env.url("/"), http.Header{"Accept": {"application/json"}}); resp.StatusCode != http.StatusUnauthorized {
+		t.Errorf("with the provider down, after cookieExpire = %d, want 401 (fail closed)", resp.StatusCode)
+	}
+}
+
+func TestCookieExpireIsAbsoluteAcrossRefreshes(t *testing.T) {
+	env := newTestEnv(t, func(c *Config) {
+		c.CookieRefresh = "10m"
+		c.CookieExpire = "30m"
+	})
+	env.signIn("/")
+	for i := 0; i < 2; i++ {
+		env.advance(11 * time.Minute)
+		if resp, _ := env.do(http.MethodGet, env.url("/"), nil); resp.StatusCode != http.StatusOK {
+			t.Fatalf("refresh %d = %d, want 200", i+1, resp.StatusCode)
+		}
+	}
+	if n := env.idp.Requests("refresh"); n != 2 {
+		t.Fatalf("refresh grants = %d, want 2", n)
+	}
+	env.advance(9 * time.Minute) // 31 minutes after sign-in
+	if resp, _ := env.do(http.MethodGet, env.url("/"), http.Header{"Accept": {"application/json"}}); resp.StatusCode != http.StatusUnauthorized {
+		t.Errorf("31 minutes after sign-in with cookieExpire 30m = %d, want 401 although refreshed", resp.StatusCode)
+	}
+}
+
+func TestSessionIdleTimeout(t *testing.T) {
+	env := newTestEnv(t, func(c *Config) { c.SessionIdleTimeout = "30m" })
+	env.signIn("/")
+	// Activity every 20 minutes keeps the session for two hours.
+	for i := 0; i < 6; i++ {
+		env.advance(20 * time.Minute)
+		if resp, _ := env.do(http.MethodGet, env.url("/"), nil); resp.StatusCode != http.StatusOK {
+			t.Fatalf("active after %d x 20m = %d, want 200", i+1, resp.StatusCode)
+		}
+	}
+	env.advance(31 * time.Minute)
+	resp, _ := env.do(http.MethodGet, env.url("/"), http.Header{"Accept": {"application/json"}})
+	if resp.StatusCode != http.StatusUnauthorized {
+		t.Errorf("idle for 31m with sessionIdleTimeout 30m = %d, want 401", resp.StatusCode)
+	}
+	if jar := env.cookies(); len(jar) != 0 {
+		t.Errorf("an idle session's cookies were kept: %v", keys(jar))
+	}
+}
+
+func TestRotatedCookieSecretResealsSessions(t *testing.T) {
+	const newSecret = "bmV3LWdhdGVob3VzZS10ZXN0LWNvb2tpZS1zZWNyZXQ="
+	old := newTestEnv(t, nil)
+	old.signIn("/")
+	rotated := newTestEnv(t, func(c *Config) { c.CookieSecret = []string{newSecret, testCookieSecret} })
+	rotated.jar.SetCookies(mustURL(rotated.srv.URL), old.jar.Cookies(mustURL(old.srv.URL)))
+	resp, _ := rotated.do(http.MethodGet, rotated.url("/"), nil)
+	if resp.StatusCode != http.StatusOK || len(sessionCookies(resp)) == 0 {
+		t.Fatalf("old-secret session under a rotated secret = %d with %d session cookies, want 200 and re-sealed", resp.StatusCode, len(sessionCookies(resp)))
+	}
+	if resp, _ := rotated.do(http.MethodGet, rotated.url("/"), nil); len(sessionCookies(resp)) != 0 {
+		t.Errorf("a re-sealed session was written again")
+	}
+	// The new cookie opens without the old secret.
+	onlyNew := newTestEnv(t, func(c *Config) { c.CookieSecret = []string{newSecret} })
+	onlyNew.jar.SetCookies(mustURL(onlyNew.srv.URL), rotated.jar.Cookies(mustURL(rotated.srv.URL)))
+	if resp, _ := onlyNew.do(http.MethodGet, onlyNew.url("/"), nil); resp.StatusCode != http.StatusOK {
+		t.Errorf("re-sealed session under the new secret alone = %d, want 200", resp.StatusCode)
+	}
+}
