@@ -17,8 +17,10 @@ import (
 // network failure, a 5xx answer, or a bad discovery document or key set.
 var ErrUnavailable = errors.New("oauth: identity provider unavailable")
 
-// ErrRejected reports that the sign-in failed on its merits: the code was
-// refused, or the ID token, its nonce or the email did not pass the checks.
+// ErrRejected reports that a sign-in or refresh failed on its merits: the
+// provider refused the code, the refresh token or the client, or the ID
+// token, its nonce, its subject or the email did not pass the checks. After
+// a refresh, it means the session must end.
 var ErrRejected = errors.New("oauth: sign-in rejected")
 
 const (
@@ -108,8 +110,8 @@ func randomString() (string, error) {
 	return base64.RawURLEncoding.EncodeToString(b), nil
 }
 
-// Tokens are the tokens a sign-in (or, later, a refresh) returned. A zero
-// Expiry means the provider did not say when the access token expires.
+// Tokens are the tokens a sign-in or a refresh returned. A zero Expiry
+// means the provider did not say when the access token expires.
 type Tokens struct {
 	AccessToken  string
 	RefreshToken string

@@ -106,8 +106,9 @@ func (p *OIDC) oauth2Config(m *metadata, redirectURL, secret string) *oauth2.Con
 	}
 }
 
-// exchangeError classifies a token-endpoint failure. The provider's error
-// description and body are left out: they are the provider's words, not ours.
+// exchangeError classifies a token-endpoint failure, the code exchange's or
+// a refresh's. The provider's error description and body are left out: they
+// are the provider's words, not ours.
 func exchangeError(err error) error {
 	re, ok := err.(*oauth2.RetrieveError)
 	if !ok {

@@ -1,6 +1,7 @@
 package oauth
 
 import (
+	"context"
 	"errors"
 	"fmt"
 	"os"
@@ -312,7 +313,7 @@ func TestClientSecretRotatedAtProvider(t *testing.T) {
 		c.SecretRecheck = 24 * time.Hour
 		c.Logf = logs.logf
 	})
-	_, _, err := f.signIn(t, o)
+	first, _, err := f.signIn(t, o)
 	wantErr(t, "sign-in", err, nil)
 
 	rotate := func(secret string) {
@@ -323,13 +324,18 @@ func TestClientSecretRotatedAtProvider(t *testing.T) {
 		name     string
 		rotate   string // "" rotates nothing
 		inFile   bool   // false: rotated at the provider only
+		refresh  bool   // false: a sign-in
 		want     error
 		requests int // to the token endpoint for this step
 	}{
 		{name: "sign-in after rotation", rotate: secretB, inFile: true, requests: 2},
 		{name: "sign-in with the new secret", requests: 1},
+		{name: "refresh after rotation", rotate: secretC, inFile: true, refresh: true, requests: 2},
+		{name: "refresh with the new secret", refresh: true, requests: 1},
 		{name: "rotated at the provider only", rotate: secretD, want: ErrRejected, requests: 1},
+		{name: "refresh, rotated at the provider only", refresh: true, want: ErrRejected, requests: 1},
 	}
+	refreshToken := first.RefreshToken
 	for i := 0; i < len(steps); i++ {
 		step := steps[i]
 		if step.rotate != "" && step.inFile {
@@ -338,14 +344,27 @@ func TestClientSecretRotatedAtProvider(t *testing.T) {
 		if step.rotate != "" && !step.inFile {
 			f.p.SetClient("gatehouse", step.rotate)
 		}
-		before := f.p.Requests("token")
-		_, _, err := f.signIn(t, o)
+		endpoint := "token"
+		if step.refresh {
+			endpoint = "refresh"
+		}
+		before := f.p.Requests(endpoint)
+		var err error
+		if step.refresh {
+			var tokens Tokens
+			tokens, _, err = o.Refresh(context.Background(), refreshToken, "u-123")
+			if err == nil {
+				refreshToken = tokens.RefreshToken
+			}
+		} else {
+			_, _, err = f.signIn(t, o)
+		}
 		wantErr(t, step.name, err, step.want)
 		if err != nil {
 			wantNoSecrets(t, step.name+" error", err.Error(), allSecrets...)
 		}
-		if n := f.p.Requests("token") - before; n != step.requests {
-			t.Errorf("%s: Requests(token) grew by %d, want %d", step.name, n, step.requests)
+		if n := f.p.Requests(endpoint) - before; n != step.requests {
+			t.Errorf("%s: Requests(%s) grew by %d, want %d", step.name, endpoint, n, step.requests)
 		}
 	}
 	if len(logs.Lines()) != 0 {
