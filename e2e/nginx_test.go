@@ -1,3 +1,5 @@
+//go:build linux
+
 package e2e
 
 import (
@@ -71,6 +73,7 @@ func nginxGatehouseConfig(issuer, secret string) string {
           reverseProxy: "true"
           setXAuthRequest: "true"
           passAccessToken: "true"
+          skipAuthRoutes: "^/public/"
 `, "`app.localhost`", "`/oauth2/`", harness.Alias, issuer, secret)
 }
 
@@ -179,12 +182,18 @@ var signInLink = regexp.MustCompile(`<a class="button" href="([^"]+)"`)
 // TestNginxAuthRequest puts the README's nginx example in front of Traefik
 // running Gatehouse, as oauth2-proxy's nginx integration guide puts nginx in
 // front of oauth2-proxy, and signs in through nginx: with a session that fits
-// one cookie and with one split into _oauth2_proxy_0 and _1.
+// one cookie and with one split into _oauth2_proxy_0 and _1. A skipAuthRoutes
+// path goes through without a session, which takes nginx's X-Forwarded-Uri.
 func TestNginxAuthRequest(t *testing.T) {
 	requireProgram(t, "nginx", "nginx", "/usr/sbin/nginx")
 	idp := oidctest.New(t)
 	app := echoApp(t)
-	tr := harness.Start(t, harness.Options{Dynamic: nginxGatehouseConfig(idp.Issuer(), cookieSecret(t))})
+	// As the README says, Traefik trusts nginx's X-Forwarded-* headers:
+	// X-Forwarded-Uri tells Gatehouse which page auth_request asks about.
+	tr := harness.Start(t, harness.Options{
+		Dynamic:    nginxGatehouseConfig(idp.Issuer(), cookieSecret(t)),
+		TrustedIPs: []string{"127.0.0.1/32"},
+	})
 	if problems := tr.Problems(); len(problems) > 0 {
 		t.Fatalf("Traefik reports configuration problems:\n%s", strings.Join(problems, "\n"))
 	}
@@ -207,6 +216,19 @@ func TestNginxAuthRequest(t *testing.T) {
 			signInThroughNginx(t, ngx, idp, tc.cookies)
 		})
 	}
+
+	t.Run("skipAuthRoutes path without a session", func(t *testing.T) {
+		hop := harness.NewClient(ngx.Addr).Do(t, browserRequest(t, ngx.URL("app.localhost", "/public/info?y=2")))
+		got := decodeEcho(t, hop)
+		if got.RequestURI != "/public/info?y=2" {
+			t.Errorf("app received %s, want /public/info?y=2", got.RequestURI)
+		}
+		for _, name := range []string{"X-User", "X-Email", "X-Access-Token"} {
+			if v := got.Header.Values(name); len(v) != 0 {
+				t.Errorf("app received %s = %q without a session, want none", name, v)
+			}
+		}
+	})
 }
 
 // twoChunkPadding is the oidctest padding that makes a session need two

@@ -1,3 +1,9 @@
+//go:build linux
+
+// The scenarios that run other programs (nginx, chromedriver and Chromium,
+// from Debian's packages) are Linux-only, like the machines that run them:
+// their processes are tied to the test process's life with Pdeathsig.
+
 package e2e
 
 import (
