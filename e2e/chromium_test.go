@@ -1,0 +1,378 @@
+//go:build linux
+
+package e2e
+
+import (
+	"context"
+	"fmt"
+	"html"
+	"net/http"
+	"net/http/httptest"
+	"net/url"
+	"os"
+	"path/filepath"
+	"sort"
+	"strconv"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/gatehouse-auth/gatehouse/e2e/harness"
+	"github.com/gatehouse-auth/gatehouse/e2e/webdriver"
+	"github.com/gatehouse-auth/gatehouse/oauth/oidctest"
+)
+
+const (
+	// chromedriverStartTimeout bounds how long chromedriver may take to
+	// answer that it is ready.
+	chromedriverStartTimeout = 20 * time.Second
+	// browserTimeout bounds one WebDriver command, page loads included, and
+	// the wait for the sign-in to land back on the page.
+	browserTimeout = 30 * time.Second
+	// screenshotDir is where the browser test saves what Chromium showed,
+	// under e2e/ (git-ignored with the rest of artifacts/).
+	screenshotDir = "artifacts/screenshots"
+)
+
+// chromiumArgs are the switches of the headless Chromium the test runs, as
+// root, on a machine whose only network is loopback: no sandbox (root), no
+// GPU, /tmp instead of a small /dev/shm, and none of the background
+// connections to Google's services, which would only be refused. No proxy,
+// so app.localhost goes to Traefik whatever the environment says.
+var chromiumArgs = []string{
+	"--headless", "--no-sandbox", "--disable-gpu", "--disable-dev-shm-usage",
+	"--disable-background-networking", "--disable-component-update", "--no-first-run",
+	"--disable-sync", "--no-proxy-server", "--window-size=1000,800",
+}
+
+// TestBrowserSignInWithChromium signs in with a real headless Chromium: it
+// opens a page of the app, is sent to Gatehouse's sign-in page, goes on to
+// the identity provider's login form, types alice's username and password,
+// and lands on the page it first asked for, which shows alice's email. It
+// then checks the cookies the browser kept: the session cookie, also split
+// in two, HttpOnly, Secure, SameSite=Lax, Path=/, host-only on
+// app.localhost, and no cookie left of the finished sign-in. Screenshots of
+// each page are saved under e2e/artifacts/screenshots/.
+//
+// Chromium resolves app.localhost (any *.localhost) to the loopback address
+// itself, and treats http://*.localhost as a secure context, so it keeps
+// the default Secure cookies over plain HTTP there. Host-only cookies are
+// kept for app.localhost; with cookieDomains "app.localhost" they are kept
+// for .app.localhost. With cookieDomains "localhost" Chromium drops them:
+// localhost is no registrable domain, so a Domain attribute must name the
+// host itself, and the sign-in ends in a 400 at the callback for want of
+// its flow cookie. A test wanting a shared cookie domain needs two-label
+// names under it, such as a.app.localhost and b.app.localhost.
+func TestBrowserSignInWithChromium(t *testing.T) {
+	chromium := requireProgram(t, "chromium", "chromium", "/usr/bin/chromium")
+	driver := startChromedriver(t)
+	idp := oidctest.New(t)
+	err := idp.SetUsers([]oidctest.User{{
+		Username: "alice", Password: "alice", Subject: "u-alice",
+		Email: "alice@example.com", Name: "Alice Liddell", Groups: []string{"staff"},
+	}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	app := headersPageApp(t)
+	tr := harness.Start(t, harness.Options{Dynamic: browserConfig(idp.Issuer(), app.URL, cookieSecret(t))})
+	if problems := tr.Problems(); len(problems) > 0 {
+		t.Fatalf("Traefik reports configuration problems:\n%s", strings.Join(problems, "\n"))
+	}
+	for _, tc := range []struct {
+		name    string
+		padding int
+		cookies []string
+	}{
+		{"one cookie", 0, []string{"_oauth2_proxy"}},
+		{"session split in two cookies", twoChunkPadding, []string{"_oauth2_proxy_0", "_oauth2_proxy_1"}},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			idp.SetPadding(tc.padding)
+			signInWithChromium(t, driver, chromium, tr, idp, tc.cookies)
+		})
+	}
+}
+
+// browserConfig routes Host(`app.localhost`) through Gatehouse to upstream
+// with the defaults a user gets: the sign-in page with its button, and
+// Secure, HttpOnly, SameSite=Lax cookies.
+func browserConfig(issuer, upstream, secret string) string {
+	return fmt.Sprintf(`http:
+  routers:
+    app:
+      entryPoints: ["web"]
+      rule: "Host(%s)"
+      middlewares: ["gatehouse"]
+      service: "app"
+  middlewares:
+    gatehouse:
+      plugin:
+        %s:
+          oidcIssuerURL: %q
+          clientID: "gatehouse"
+          clientSecret: "secret"
+          cookieSecret: %q
+          emailDomains: "example.com"
+  services:
+    app:
+      loadBalancer:
+        servers:
+          - url: %q
+`, "`app.localhost`", harness.Alias, issuer, secret, upstream)
+}
+
+// headersPageApp is an upstream app answering every request with an HTML
+// page that greets the user by the email Gatehouse passed and lists the
+// identity headers it received.
+func headersPageApp(t *testing.T) *httptest.Server {
+	t.Helper()
+	app := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		var b strings.Builder
+		fmt.Fprintf(&b, "<!DOCTYPE html>\n<html><head><meta charset=\"utf-8\"><title>The app</title></head>\n<body style=\"font-family:sans-serif\">\n")
+		fmt.Fprintf(&b, "<h1 id=\"greeting\">Hello, %s</h1>\n", html.EscapeString(r.Header.Get("X-Forwarded-Email")))
+		fmt.Fprintf(&b, "<p>You asked for <code id=\"uri\">%s</code></p>\n<table id=\"headers\">\n", html.EscapeString(r.URL.RequestURI()))
+		var names []string
+		for name := range r.Header {
+			if strings.HasPrefix(name, "X-Forwarded-") {
+				names = append(names, name)
+			}
+		}
+		sort.Strings(names)
+		for _, name := range names {
+			fmt.Fprintf(&b, "<tr><th>%s</th><td>%.60s</td></tr>\n", html.EscapeString(name), html.EscapeString(r.Header.Get(name)))
+		}
+		b.WriteString("</table>\n</body></html>\n")
+		w.Header().Set("Content-Type", "text/html; charset=utf-8")
+		fmt.Fprint(w, b.String())
+	}))
+	t.Cleanup(app.Close)
+	return app
+}
+
+// startChromedriver runs chromedriver on a free port until the test ends and
+// returns a client for it. Its log is kept in e2e/artifacts/<test>-chromedriver/.
+func startChromedriver(t *testing.T) *webdriver.Client {
+	t.Helper()
+	bin := requireProgram(t, "chromedriver", "chromium-driver", "/usr/bin/chromedriver")
+	kept := artifactDir(t, "chromedriver")
+	logPath := filepath.Join(kept, "chromedriver.log")
+	for attempt := 1; ; attempt++ {
+		port := freeLocalPort(t)
+		d, err := startDaemon("chromedriver", logPath, bin, "--port="+strconv.Itoa(port), "--log-level=INFO")
+		if err != nil {
+			t.Fatal(err)
+		}
+		client := webdriver.New("http://127.0.0.1:" + strconv.Itoa(port))
+		err = waitReady(d, client, chromedriverStartTimeout)
+		if err == nil {
+			t.Cleanup(func() { d.stop(5 * time.Second) })
+			return client
+		}
+		d.stop(time.Second)
+		log, _ := os.ReadFile(logPath)
+		if attempt < 3 && strings.Contains(string(log), "bind() failed") {
+			t.Logf("chromedriver: port %d taken; retrying", port)
+			continue
+		}
+		t.Fatalf("chromedriver: %v\n%s", err, tail(string(log), 40))
+	}
+}
+
+// waitReady polls the WebDriver status until it says ready, d exits, or
+// timeout passes.
+func waitReady(d *daemon, client *webdriver.Client, timeout time.Duration) error {
+	deadline := time.Now().Add(timeout)
+	for {
+		ctx, cancel := context.WithTimeout(context.Background(), time.Second)
+		ready := client.Ready(ctx)
+		cancel()
+		if ready {
+			return nil
+		}
+		if d.exited() {
+			return fmt.Errorf("exited (%v) before it was ready", d.err)
+		}
+		if time.Now().After(deadline) {
+			return fmt.Errorf("not ready after %v", timeout)
+		}
+		time.Sleep(50 * time.Millisecond)
+	}
+}
+
+// browser is one headless Chromium session of a test.
+type browser struct {
+	t *testing.T
+	s *webdriver.Session
+}
+
+// newBrowser starts a Chromium with a new, empty profile; the session ends
+// with the test.
+func newBrowser(t *testing.T, driver *webdriver.Client, chromium string) *browser {
+	t.Helper()
+	args := append([]string{"--user-data-dir=" + t.TempDir()}, chromiumArgs...)
+	ctx, cancel := context.WithTimeout(context.Background(), browserTimeout)
+	defer cancel()
+	s, err := driver.NewChromeSession(ctx, webdriver.ChromeOptions{Binary: chromium, Args: args})
+	if err != nil {
+		t.Fatalf("starting Chromium: %v", err)
+	}
+	t.Cleanup(func() {
+		ctx, cancel := context.WithTimeout(context.Background(), browserTimeout)
+		defer cancel()
+		if err := s.Delete(ctx); err != nil {
+			t.Logf("closing Chromium: %v", err)
+		}
+	})
+	return &browser{t: t, s: s}
+}
+
+// ctx returns a context bounding one command.
+func (b *browser) ctx() context.Context {
+	ctx, cancel := context.WithTimeout(context.Background(), browserTimeout)
+	b.t.Cleanup(cancel)
+	return ctx
+}
+
+// must fails the test with what the browser shows when err is not nil.
+func (b *browser) must(err error, what string) {
+	b.t.Helper()
+	if err != nil {
+		b.t.Fatalf("%s: %v\n%s", what, err, b.state())
+	}
+}
+
+// state describes the page the browser is on, for failure messages.
+func (b *browser) state() string {
+	u, _ := b.s.CurrentURL(b.ctx())
+	src, _ := b.s.Source(b.ctx())
+	return fmt.Sprintf("browser at %s, page:\n%.2000s", u, src)
+}
+
+// url returns the URL of the current page.
+func (b *browser) url() *url.URL {
+	b.t.Helper()
+	raw, err := b.s.CurrentURL(b.ctx())
+	b.must(err, "current URL")
+	u, err := url.Parse(raw)
+	b.must(err, "current URL")
+	return u
+}
+
+// find returns the element css selects.
+func (b *browser) find(css string) *webdriver.Element {
+	b.t.Helper()
+	e, err := b.s.FindElement(b.ctx(), css)
+	b.must(err, "find "+css)
+	return e
+}
+
+// waitURL waits until the browser is on want.
+func (b *browser) waitURL(want string) {
+	b.t.Helper()
+	deadline := time.Now().Add(browserTimeout)
+	for {
+		got, err := b.s.CurrentURL(b.ctx())
+		if err == nil && got == want {
+			return
+		}
+		if time.Now().After(deadline) {
+			b.t.Fatalf("browser did not reach %s in %v (last: %q, %v)\n%s", want, browserTimeout, got, err, b.state())
+		}
+		time.Sleep(50 * time.Millisecond)
+	}
+}
+
+// screenshot saves what the browser shows as
+// e2e/artifacts/screenshots/<test>-<name>.png and logs its path.
+func (b *browser) screenshot(name string) {
+	b.t.Helper()
+	png, err := b.s.Screenshot(b.ctx())
+	b.must(err, "screenshot")
+	if err := os.MkdirAll(screenshotDir, 0o755); err != nil {
+		b.t.Fatal(err)
+	}
+	path, err := filepath.Abs(filepath.Join(screenshotDir, artifactUnsafe.ReplaceAllString(b.t.Name(), "_")+"-"+name+".png"))
+	if err != nil {
+		b.t.Fatal(err)
+	}
+	if err := os.WriteFile(path, png, 0o644); err != nil {
+		b.t.Fatal(err)
+	}
+	b.t.Logf("screenshot: %s", path)
+}
+
+// signInWithChromium signs alice in with a new browser and checks where it
+// lands and the cookies it keeps, which must be the session cookies named
+// wantCookies.
+func signInWithChromium(t *testing.T, driver *webdriver.Client, chromium string, tr *harness.Traefik, idp *oidctest.Provider, wantCookies []string) {
+	b := newBrowser(t, driver, chromium)
+	page := tr.URL("app.localhost", "/some/page?x=1")
+	issuer, err := url.Parse(idp.Issuer())
+	if err != nil {
+		t.Fatal(err)
+	}
+
+	// Gatehouse's sign-in page, remembering the page.
+	b.must(b.s.Navigate(b.ctx(), page), "open "+page)
+	if u := b.url(); u.Host != "app.localhost:"+strconv.Itoa(tr.Port) || u.Path != "/oauth2/sign_in" || u.Query().Get("rd") != page {
+		t.Fatalf("opening %s led to %s, want Gatehouse's /oauth2/sign_in?rd=<the page>\n%s", page, u, b.state())
+	}
+	b.screenshot("1-signin")
+	b.must(b.find("a.button").Click(b.ctx()), "click the sign-in button")
+
+	// The identity provider's login form.
+	if u := b.url(); u.Host != issuer.Host || u.Path != "/authorize" {
+		t.Fatalf("the sign-in button led to %s, want the provider's login form at %s/authorize\n%s", u, idp.Issuer(), b.state())
+	}
+	b.must(b.find("#username").SendKeys(b.ctx(), "alice"), "type the username")
+	b.must(b.find("#password").SendKeys(b.ctx(), "alice"), "type the password")
+	b.screenshot("2-login-form")
+	b.must(b.find("#login").Click(b.ctx()), "submit the login form")
+
+	// Back on the page first asked for, signed in.
+	b.waitURL(page)
+	greeting, err := b.find("#greeting").Text(b.ctx())
+	b.must(err, "read the greeting")
+	if greeting != "Hello, alice@example.com" {
+		t.Errorf("the page greets %q, want %q\n%s", greeting, "Hello, alice@example.com", b.state())
+	}
+	uri, err := b.find("#uri").Text(b.ctx())
+	b.must(err, "read the request URI")
+	if uri != "/some/page?x=1" {
+		t.Errorf("the app was asked for %q, want /some/page?x=1", uri)
+	}
+	b.screenshot("3-signed-in")
+
+	cookies, err := b.s.Cookies(b.ctx())
+	b.must(err, "read the cookies")
+	checkBrowserCookies(t, cookies, wantCookies)
+}
+
+// checkBrowserCookies checks that the browser keeps exactly the session
+// cookies named want for app.localhost, each with Gatehouse's default
+// attributes, and nothing else.
+func checkBrowserCookies(t *testing.T, cookies []webdriver.Cookie, want []string) {
+	t.Helper()
+	var names []string
+	for _, c := range cookies {
+		names = append(names, c.Name)
+		t.Logf("cookie %s: %d bytes, domain %q, path %q, secure %v, httpOnly %v, sameSite %q, expires in %v",
+			c.Name, len(c.Value), c.Domain, c.Path, c.Secure, c.HTTPOnly, c.SameSite,
+			time.Until(time.Unix(c.Expiry, 0)).Round(time.Hour))
+		if strings.Contains(c.Name, "_csrf_") {
+			t.Errorf("the browser kept %s: the finished sign-in's flow cookie should be expired", c.Name)
+		}
+		if c.Domain != "app.localhost" || c.Path != "/" || !c.HTTPOnly || !c.Secure || c.SameSite != "Lax" {
+			t.Errorf("cookie %s: domain %q, path %q, httpOnly %v, secure %v, sameSite %q; want host-only app.localhost, /, HttpOnly, Secure, Lax",
+				c.Name, c.Domain, c.Path, c.HTTPOnly, c.Secure, c.SameSite)
+		}
+		if c.Expiry == 0 {
+			t.Errorf("cookie %s is a session cookie; want it to expire with the session (cookieExpire)", c.Name)
+		}
+	}
+	sort.Strings(names)
+	if strings.Join(names, ",") != strings.Join(want, ",") {
+		t.Errorf("the browser keeps cookies %q, want %q", names, want)
+	}
+}
