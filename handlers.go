@@ -182,14 +182,54 @@ func (g *Gatehouse) callback(w http.ResponseWriter, r *http.Request) error {
 	return nil
 }
 
-// signOut clears the session and every sign-in in progress, then goes to a
-// validated rd.
+// signOut clears the session and every sign-in in progress, ends the
+// session at the provider when configured (backendLogoutURL on the server
+// side; oidcLogout or an rd with {id_token} through the browser), then goes
+// to a validated rd.
 func (g *Gatehouse) signOut(w http.ResponseWriter, r *http.Request) error {
+	idToken := ""
+	if s, err := g.sessions.Load(r); err == nil {
+		idToken = s.IDToken
+	}
 	g.sessions.Clear(w, r)
 	g.flows.clear(w, r)
+	if g.cfg.backendLogoutURL != "" && idToken != "" {
+		logoutURL := strings.ReplaceAll(g.cfg.backendLogoutURL, idTokenPlaceholder, url.QueryEscape(idToken))
+		if err := g.provider.BackendLogout(r.Context(), logoutURL); err != nil {
+			g.log.errorf("backendLogoutURL: %v", err)
+		}
+	}
+	target := strings.ReplaceAll(g.redirectTarget(r), idTokenPlaceholder, url.QueryEscape(idToken))
+	if g.cfg.oidcLogout && idToken != "" {
+		target = g.endSessionURL(r, idToken, target)
+	}
 	noStore(w)
-	http.Redirect(w, r, g.redirectTarget(r), http.StatusFound)
+	http.Redirect(w, r, target, http.StatusFound)
 	return nil
+}
+
+// idTokenPlaceholder stands for the session's ID token in backendLogoutURL
+// and in a sign-out rd, as in oauth2-proxy.
+const idTokenPlaceholder = "{id_token}"
+
+// endSessionURL returns the provider's end_session_endpoint (OpenID Connect
+// RP-initiated logout) with the ID token as hint, sending the browser on to
+// target afterwards; target itself when the provider has no such endpoint.
+func (g *Gatehouse) endSessionURL(r *http.Request, idToken, target string) string {
+	endpoint, err := g.provider.EndSessionEndpoint(r.Context())
+	if err != nil || endpoint == "" {
+		g.log.errorf("oidcLogout: the provider names no end_session_endpoint (%v); signed out locally only", err)
+		return target
+	}
+	q := url.Values{}
+	q.Set("id_token_hint", idToken)
+	q.Set("post_logout_redirect_uri", target)
+	q.Set("client_id", g.cfg.clientID)
+	sep := "?"
+	if strings.Contains(endpoint, "?") {
+		sep = "&"
+	}
+	return endpoint + sep + q.Encode()
 }
 
 // auth answers whether r carries the session of an authorized user: 202 with

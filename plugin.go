@@ -38,6 +38,8 @@ type Config struct {
 	CookieRefresh  string
 
 	SessionIdleTimeout string
+	OIDCLogout         bool
+	BackendLogoutURL   string
 
 	ProxyPrefix        string
 	ReverseProxy       bool
@@ -82,11 +84,14 @@ func CreateConfig() *Config {
 }
 
 // provider is the identity provider as the middleware uses it: a URL to send
-// the browser to, and a code to redeem for an identity.
+// the browser to, a code to redeem for an identity, a refresh token to
+// redeem for new tokens, and the two ways of ending a session there.
 type provider interface {
 	AuthCodeURL(ctx context.Context, redirectURL string, f oauth.Flow) (string, error)
 	Redeem(ctx context.Context, redirectURL, code string, f oauth.Flow) (oauth.Tokens, oauth.Identity, error)
 	Refresh(ctx context.Context, refreshToken, subject string) (oauth.Tokens, oauth.Identity, error)
+	EndSessionEndpoint(ctx context.Context) (string, error)
+	BackendLogout(ctx context.Context, logoutURL string) error
 }
 
 // Gatehouse is the middleware: it answers the endpoints under proxyPrefix,
@@ -144,6 +149,9 @@ func build(next http.Handler, config *Config, name string, now func() time.Time,
 		EmailClaim:       cfg.emailClaim,
 		GroupsClaim:      cfg.groupsClaim,
 		Now:              now,
+		Logf: func(format string, args ...any) {
+			log.errorf(format, args...)
+		},
 	})
 	g.sessions = session.NewCookieStore(cfg.cookieName, cfg.codec, cfg.cookieExpire, cfg.cookieOptions, now)
 	g.flows = newFlowStore(cfg, now)

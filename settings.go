@@ -58,6 +58,9 @@ type settings struct {
 	authResponseHeaders []string
 	stripAuthCookies    bool
 	staticStatus        int // 0: call the next handler
+
+	oidcLogout       bool
+	backendLogoutURL string
 }
 
 // routeRule is one skipAuthRoutes entry: a path pattern, for one method or
@@ -105,6 +108,7 @@ func newSettings(c *Config) (*settings, error) {
 		setXAuthRequest:    c.SetXAuthRequest,
 		setAuthorization:   c.SetAuthorizationHeader,
 		stripAuthCookies:   c.StripAuthCookies,
+		oidcLogout:         c.OIDCLogout,
 	}
 	s.issuerURL = checkIssuer(&p, c.OIDCIssuerURL)
 	if s.clientID == "" {
@@ -172,6 +176,7 @@ func newSettings(c *Config) (*settings, error) {
 	s.apiRoutes = checkRegexps(&p, "apiRoutes", c.APIRoutes)
 	s.authResponseHeaders = checkHeaderNames(&p, c.AuthResponseHeaders)
 	s.staticStatus = checkUpstream(&p, c.Upstream)
+	s.backendLogoutURL = checkBackendLogoutURL(&p, c.BackendLogoutURL)
 
 	if len(p.errs) > 0 {
 		return nil, errors.Join(p.errs...)
@@ -240,6 +245,21 @@ func checkRedirectURL(p *problems, raw string) string {
 	u, err := url.Parse(raw)
 	if err != nil || (u.Scheme != "https" && u.Scheme != "http") || u.Host == "" || u.User != nil || u.Fragment != "" {
 		p.addf("redirectURL", "must be an absolute http(s) URL, got %q", raw)
+		return ""
+	}
+	return raw
+}
+
+// checkBackendLogoutURL accepts "" or an absolute http(s) URL, in which
+// {id_token} stands for the session's ID token.
+func checkBackendLogoutURL(p *problems, raw string) string {
+	raw = strings.TrimSpace(raw)
+	if raw == "" {
+		return ""
+	}
+	u, err := url.Parse(strings.ReplaceAll(raw, idTokenPlaceholder, "x"))
+	if err != nil || (u.Scheme != "https" && u.Scheme != "http") || u.Host == "" || u.User != nil {
+		p.addf("backendLogoutURL", "must be an absolute http(s) URL, got %q", raw)
 		return ""
 	}
 	return raw

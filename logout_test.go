@@ -1,0 +1,79 @@
+package gatehouse
+
+import (
+	"net/http"
+	"net/http/httptest"
+	"net/url"
+	"strings"
+	"sync"
+	"testing"
+)
+
+func TestOIDCLogoutContinuesAtTheProvider(t *testing.T) {
+	env := newTestEnv(t, func(c *Config) { c.OIDCLogout = true })
+	env.signIn("/")
+	// A sign-in in progress in another tab is forgotten too.
+	env.do(http.MethodGet, env.url("/oauth2/start?rd=/"), nil)
+	resp, _ := env.do(http.MethodGet, env.url("/oauth2/sign_out?rd=/bye"), nil)
+	loc, _ := resp.Location()
+	if resp.StatusCode != http.StatusFound || loc == nil || !strings.HasPrefix(loc.String(), env.idp.Issuer()+"/logout?") {
+		t.Fatalf("sign_out = %d to %v, want 302 to the provider's end_session_endpoint", resp.StatusCode, loc)
+	}
+	q := loc.Query()
+	if q.Get("id_token_hint") == "" || q.Get("post_logout_redirect_uri") != env.url("/bye") || q.Get("client_id") != "gatehouse" {
+		t.Errorf("end-session parameters = %v, want id_token_hint, post_logout_redirect_uri %s and client_id", q, env.url("/bye"))
+	}
+	if jar := env.cookies(); len(jar) != 0 {
+		t.Errorf("after sign_out the browser keeps %v", keys(jar))
+	}
+	_, _, hops := env.browse(loc.String(), nil)
+	if len(hops) < 2 || hops[1] != env.url("/bye") {
+		t.Errorf("after the provider's logout the browser went to %v, want %s", hops, env.url("/bye"))
+	}
+	if n := env.idp.Requests("logout"); n != 1 {
+		t.Errorf("provider logout requests = %d, want 1", n)
+	}
+}
+
+func TestSignOutRDWithIDTokenPlaceholder(t *testing.T) {
+	env := newTestEnv(t, nil) // its provider is the whitelisted logout host
+	idpHost := strings.TrimPrefix(env.idp.Issuer(), "http://")
+	env2 := newTestEnv(t, func(c *Config) { c.WhitelistDomains = []string{idpHost} })
+	env2.signIn("/")
+	rd := env.idp.Issuer() + "/logout?id_token_hint={id_token}&post_logout_redirect_uri=" + url.QueryEscape(env2.url("/"))
+	resp, _ := env2.do(http.MethodGet, env2.url("/oauth2/sign_out?rd="+url.QueryEscape(rd)), nil)
+	loc, _ := resp.Location()
+	if loc == nil || !strings.HasPrefix(loc.String(), env.idp.Issuer()+"/logout?") {
+		t.Fatalf("sign_out went to %v, want the provider's logout", loc)
+	}
+	if hint := loc.Query().Get("id_token_hint"); strings.Count(hint, ".") != 2 {
+		t.Errorf("id_token_hint = %q, want the session's ID token in place of {id_token}", hint)
+	}
+}
+
+func TestBackendLogoutURL(t *testing.T) {
+	var mu sync.Mutex
+	var got []string
+	backend := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		mu.Lock()
+		got = append(got, r.URL.Query().Get("token"))
+		mu.Unlock()
+	}))
+	defer backend.Close()
+	env := newTestEnv(t, func(c *Config) { c.BackendLogoutURL = backend.URL + "/logout?token={id_token}" })
+	env.signIn("/")
+	resp, _ := env.do(http.MethodGet, env.url("/oauth2/sign_out"), nil)
+	if resp.StatusCode != http.StatusFound {
+		t.Fatalf("sign_out = %d, want 302", resp.StatusCode)
+	}
+	mu.Lock()
+	defer mu.Unlock()
+	if len(got) != 1 || strings.Count(got[0], ".") != 2 {
+		t.Errorf("backend logout requests carried %q, want one with the ID token", got)
+	}
+	// Without a session there is nothing to end at the provider.
+	env.do(http.MethodGet, env.url("/oauth2/sign_out"), nil)
+	if len(got) != 1 {
+		t.Errorf("sign_out without a session called the backend logout")
+	}
+}
