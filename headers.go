@@ -72,10 +72,7 @@ func (i *identityHeaders) strip(h http.Header) {
 
 func (i *identityHeaders) upstream(h http.Header, s *session.State) {
 	if i.cfg.passUserHeaders {
-		setHeader(h, "X-Forwarded-User", s.Subject)
-		setHeader(h, "X-Forwarded-Email", s.Email)
-		setHeader(h, "X-Forwarded-Groups", strings.Join(s.Groups, ","))
-		setHeader(h, "X-Forwarded-Preferred-Username", s.PreferredUsername)
+		setUserHeaders(h, "X-Forwarded-", s)
 	}
 	if i.cfg.passAccessToken {
 		setHeader(h, "X-Forwarded-Access-Token", s.AccessToken)
@@ -96,10 +93,7 @@ func (i *identityHeaders) upstream(h http.Header, s *session.State) {
 
 func (i *identityHeaders) authResponse(h http.Header, s *session.State) {
 	if i.cfg.setXAuthRequest {
-		setHeader(h, "X-Auth-Request-User", s.Subject)
-		setHeader(h, "X-Auth-Request-Email", s.Email)
-		setHeader(h, "X-Auth-Request-Groups", strings.Join(s.Groups, ","))
-		setHeader(h, "X-Auth-Request-Preferred-Username", s.PreferredUsername)
+		setUserHeaders(h, "X-Auth-Request-", s)
 		if i.cfg.passAccessToken {
 			setHeader(h, "X-Auth-Request-Access-Token", s.AccessToken)
 		}
@@ -107,6 +101,16 @@ func (i *identityHeaders) authResponse(h http.Header, s *session.State) {
 	if i.cfg.setAuthorization && s.IDToken != "" {
 		setHeader(h, "Authorization", "Bearer "+s.IDToken)
 	}
+}
+
+// setUserHeaders sets the user headers under prefix (X-Forwarded- for the
+// app, X-Auth-Request- for auth responses): User (the sub claim), Email,
+// Groups (joined with ",") and Preferred-Username.
+func setUserHeaders(h http.Header, prefix string, s *session.State) {
+	setHeader(h, prefix+"User", s.Subject)
+	setHeader(h, prefix+"Email", s.Email)
+	setHeader(h, prefix+"Groups", strings.Join(s.Groups, ","))
+	setHeader(h, prefix+"Preferred-Username", s.PreferredUsername)
 }
 
 // setHeader sets name to v with every control character removed, so no claim

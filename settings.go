@@ -110,7 +110,10 @@ func newSettings(c *Config) (*settings, error) {
 		stripAuthCookies:   c.StripAuthCookies,
 		oidcLogout:         c.OIDCLogout,
 	}
-	s.issuerURL = checkIssuer(&p, c.OIDCIssuerURL)
+	s.issuerURL, _ = checkURL(&p, "oidcIssuerURL", c.OIDCIssuerURL, true)
+	if strings.TrimSpace(c.OIDCIssuerURL) == "" {
+		p.addf("oidcIssuerURL", "is required")
+	}
 	if s.clientID == "" {
 		p.addf("clientID", "is required")
 	}
@@ -120,7 +123,8 @@ func newSettings(c *Config) (*settings, error) {
 	if s.clientSecret == "" && s.clientSecretFile == "" {
 		p.addf("clientSecret", "is required (or clientSecretFile)")
 	}
-	s.redirectURL = checkRedirectURL(&p, c.RedirectURL)
+	var redirect *url.URL
+	s.redirectURL, redirect = checkURL(&p, "redirectURL", c.RedirectURL, false)
 	s.scopes = strings.Fields(orDefault(c.Scope, "openid email profile"))
 	if !contains(s.scopes, "openid") {
 		p.addf("scope", "must include openid, got %q", c.Scope)
@@ -167,16 +171,17 @@ func newSettings(c *Config) (*settings, error) {
 	if !pathCovers(s.cookiePath, s.proxyPrefix+"/callback") {
 		p.addf("cookiePath", "%q must cover proxyPrefix %q, or the sign-in cookie never reaches the callback", s.cookiePath, s.proxyPrefix)
 	}
-	if s.redirectURL != "" {
-		if u, err := url.Parse(s.redirectURL); err == nil && u.Path != s.proxyPrefix+"/callback" {
-			p.addf("redirectURL", "path must be proxyPrefix + \"/callback\" (%s/callback), got %q", s.proxyPrefix, u.Path)
-		}
+	if redirect != nil && redirect.Path != s.proxyPrefix+"/callback" {
+		p.addf("redirectURL", "path must be proxyPrefix + \"/callback\" (%s/callback), got %q", s.proxyPrefix, redirect.Path)
 	}
 	s.skipAuth = checkSkipAuthRoutes(&p, c.SkipAuthRoutes)
 	s.apiRoutes = checkRegexps(&p, "apiRoutes", c.APIRoutes)
 	s.authResponseHeaders = checkHeaderNames(&p, c.AuthResponseHeaders)
 	s.staticStatus = checkUpstream(&p, c.Upstream)
-	s.backendLogoutURL = checkBackendLogoutURL(&p, c.BackendLogoutURL)
+	// {id_token} is not URL syntax: check the URL with a token in its place.
+	if _, u := checkURL(&p, "backendLogoutURL", strings.ReplaceAll(c.BackendLogoutURL, idTokenPlaceholder, "token"), false); u != nil {
+		s.backendLogoutURL = strings.TrimSpace(c.BackendLogoutURL)
+	}
 
 	if len(p.errs) > 0 {
 		return nil, errors.Join(p.errs...)
@@ -223,46 +228,25 @@ func contains(list []string, v string) bool {
 	return false
 }
 
-func checkIssuer(p *problems, raw string) string {
+// checkURL returns raw trimmed when it is "" or an absolute http(s) URL
+// without user info, and parses it; with bare, also without a query or a
+// fragment. A bad URL is a problem of option and returns "".
+func checkURL(p *problems, option, raw string, bare bool) (string, *url.URL) {
 	raw = strings.TrimSpace(raw)
 	if raw == "" {
-		p.addf("oidcIssuerURL", "is required")
-		return ""
+		return "", nil
 	}
 	u, err := url.Parse(raw)
-	if err != nil || (u.Scheme != "https" && u.Scheme != "http") || u.Host == "" || u.User != nil || u.RawQuery != "" || u.Fragment != "" {
-		p.addf("oidcIssuerURL", "must be an http(s) URL without query or fragment, got %q", raw)
-		return ""
+	if err != nil || (u.Scheme != "https" && u.Scheme != "http") || u.Host == "" || u.User != nil ||
+		u.Fragment != "" || (bare && u.RawQuery != "") {
+		what := "user info or fragment"
+		if bare {
+			what = "user info, query or fragment"
+		}
+		p.addf(option, "must be an absolute http(s) URL without %s, got %q", what, raw)
+		return "", nil
 	}
-	return raw
-}
-
-func checkRedirectURL(p *problems, raw string) string {
-	raw = strings.TrimSpace(raw)
-	if raw == "" {
-		return ""
-	}
-	u, err := url.Parse(raw)
-	if err != nil || (u.Scheme != "https" && u.Scheme != "http") || u.Host == "" || u.User != nil || u.Fragment != "" {
-		p.addf("redirectURL", "must be an absolute http(s) URL, got %q", raw)
-		return ""
-	}
-	return raw
-}
-
-// checkBackendLogoutURL accepts "" or an absolute http(s) URL, in which
-// {id_token} stands for the session's ID token.
-func checkBackendLogoutURL(p *problems, raw string) string {
-	raw = strings.TrimSpace(raw)
-	if raw == "" {
-		return ""
-	}
-	u, err := url.Parse(strings.ReplaceAll(raw, idTokenPlaceholder, "x"))
-	if err != nil || (u.Scheme != "https" && u.Scheme != "http") || u.Host == "" || u.User != nil {
-		p.addf("backendLogoutURL", "must be an absolute http(s) URL, got %q", raw)
-		return ""
-	}
-	return raw
+	return raw, u
 }
 
 // checkCookieSecret returns the codec for the cookieSecret entries: each is
