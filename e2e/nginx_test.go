@@ -48,6 +48,10 @@ http {
 }
 `
 
+// nginxCookieRefresh is the test's cookieRefresh: after it, the auth answer
+// refreshes the session and sets its cookies anew, which nginx must pass on.
+const nginxCookieRefresh = time.Second
+
 // nginxGatehouseConfig is Traefik's side of the README's nginx example:
 // Gatehouse answers /oauth2/ for the host, as nginx's auth_request expects
 // of oauth2-proxy started with --reverse-proxy, --set-xauthrequest and
@@ -74,7 +78,8 @@ func nginxGatehouseConfig(issuer, secret string) string {
           setXAuthRequest: "true"
           passAccessToken: "true"
           skipAuthRoutes: "^/public/"
-`, "`app.localhost`", "`/oauth2/`", harness.Alias, issuer, secret)
+          cookieRefresh: %q
+`, "`app.localhost`", "`/oauth2/`", harness.Alias, issuer, secret, nginxCookieRefresh.String())
 }
 
 // nginx is an nginx process a test started.
@@ -269,6 +274,7 @@ func signInThroughNginx(t *testing.T, ngx *nginx, idp *oidctest.Provider, wantCo
 	}
 
 	hops := client.Follow(t, browserRequest(t, start.String()))
+	signedInAt := time.Now()
 	t.Logf("hops:\n%s", harness.FormatHops(hops))
 	if len(hops) != 4 {
 		t.Fatalf("sign-in took %d hops, want 4 (start, provider, callback, page):\n%s", len(hops), harness.FormatHops(hops))
@@ -305,14 +311,48 @@ func signInThroughNginx(t *testing.T, ngx *nginx, idp *oidctest.Provider, wantCo
 	if again.Status != http.StatusOK {
 		t.Fatalf("signed-in request: %s, want 200 from the app; body: %.500s", again, again.Body)
 	}
-	if sc := again.Header.Values("Set-Cookie"); len(sc) > 0 {
-		t.Errorf("signed-in request set cookies %q; /oauth2/auth should leave the session as it is", cookieNames(sc))
+	// Before cookieRefresh, the auth answer leaves the cookies alone (the
+	// check is skipped on a machine so slow that the refresh is due).
+	if sc := again.Header.Values("Set-Cookie"); len(sc) > 0 && time.Since(signedInAt) < nginxCookieRefresh/2 {
+		t.Errorf("signed-in request set cookies %q; /oauth2/auth should leave a fresh session as it is", cookieNames(sc))
 	}
 	got = decodeEcho(t, again)
 	if got.RequestURI != "/other" {
 		t.Errorf("app received %s, want /other", got.RequestURI)
 	}
 	checkNginxIdentity(t, got)
+	token := got.Header.Get("X-Access-Token")
+
+	// After cookieRefresh, the auth answer refreshes the tokens and sets
+	// the session's cookies anew. nginx must pass every one on: a browser
+	// left with one new chunk and one old would have to sign in again.
+	time.Sleep(time.Until(signedInAt.Add(nginxCookieRefresh)))
+	refreshed := client.Do(t, browserRequest(t, ngx.URL("app.localhost", "/refreshed")))
+	got = decodeEcho(t, refreshed)
+	checkNginxIdentity(t, got)
+	if got.Header.Get("X-Access-Token") == token {
+		t.Errorf("after cookieRefresh the app still received the first access token; want a refreshed one")
+	}
+	token = got.Header.Get("X-Access-Token")
+	logCookieSizes(t, refreshed)
+	if names := sessionCookieNames(refreshed); strings.Join(names, ",") != strings.Join(wantCookies, ",") {
+		t.Errorf("the refreshing answer set session cookies %q through nginx, want %q", names, wantCookies)
+	}
+	resp := http.Response{Header: refreshed.Header}
+	for _, c := range resp.Cookies() {
+		if c.Path != "/" || !c.HttpOnly || c.SameSite != http.SameSiteLaxMode || c.Expires.IsZero() {
+			t.Errorf("cookie %s from nginx: path %q, HttpOnly %v, SameSite %v, expires %v; want /, HttpOnly, Lax, an expiry",
+				c.Name, c.Path, c.HttpOnly, c.SameSite, c.Expires)
+		}
+	}
+	// The browser's refreshed session is whole: the next request gets the
+	// refreshed token without signing in again.
+	after := client.Do(t, browserRequest(t, ngx.URL("app.localhost", "/after")))
+	got = decodeEcho(t, after)
+	checkNginxIdentity(t, got)
+	if got.Header.Get("X-Access-Token") != token {
+		t.Errorf("after the refresh the app received another access token than the refreshed one")
+	}
 }
 
 // browserRequest returns a GET of target as a browser navigating to it.
