@@ -4,10 +4,11 @@
 //
 // It owns everything said to the identity provider: discovery, the JWKS key
 // cache, the token exchange (with PKCE), the refresh_token grant, ID-token
-// verification, the userinfo request, and the client secret, including a
-// rotated ClientSecretFile. It does not own HTTP handling towards the
-// browser (it never sees a ResponseWriter), sessions or cookies: the caller
-// keeps the Flow of a sign-in between the redirect and the callback, checks
-// the returned state itself before calling Redeem, and decides when to
-// refresh and what a failed refresh does to the session.
+// verification, the userinfo request, and the client secret, including one
+// retry when the provider refuses it and ClientSecretFile (followed through
+// package secretfile) now holds another. It does not own HTTP handling
+// towards the browser (it never sees a ResponseWriter), sessions or cookies:
+// the caller keeps the Flow of a sign-in between the redirect and the
+// callback, checks the returned state itself before calling Redeem, and
+// decides when to refresh and what a failed refresh does to the session.
 package oauth

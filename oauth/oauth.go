@@ -10,6 +10,7 @@ import (
 	"sync"
 	"time"
 
+	"github.com/gatehouse-auth/gatehouse/secretfile"
 	"golang.org/x/oauth2"
 )
 
@@ -134,7 +135,7 @@ type OIDC struct {
 	issuer       string // Config.IssuerURL without a trailing "/"
 	clientID     string
 	clientSecret string
-	file         *secretFile // nil when Config.ClientSecretFile is ""
+	file         *secretfile.File // nil when Config.ClientSecretFile is ""
 	scopes       []string
 	pkce         bool
 	emailClaim   string
@@ -188,11 +189,7 @@ func NewOIDC(cfg Config) *OIDC {
 		if interval == 0 {
 			interval = defaultSecretRecheck
 		}
-		logf := cfg.Logf
-		if logf == nil {
-			logf = func(format string, args ...any) {}
-		}
-		p.file = newSecretFile(cfg.ClientSecretFile, interval, p.now, logf)
+		p.file = secretfile.New("clientSecretFile", cfg.ClientSecretFile, interval, p.now, cfg.Logf)
 	}
 	return p
 }

@@ -254,8 +254,8 @@ func TestClientSecretFileRotation(t *testing.T) {
 		}
 	}
 	for _, line := range logs.Lines() {
-		if !strings.Contains(line, path) || !strings.Contains(line, "keeping the last good client secret") {
-			t.Errorf("logged %q, want the file named and the last good secret kept", line)
+		if !strings.HasPrefix(line, "clientSecretFile ") || !strings.Contains(line, path) || !strings.Contains(line, "keeping the last good secret") {
+			t.Errorf("logged %q, want the option and the file named and the last good secret kept", line)
 		}
 		wantNoSecrets(t, "log line", line, allSecrets...)
 	}
@@ -408,56 +408,5 @@ func TestClientSecretFileConcurrent(t *testing.T) {
 	close(errs)
 	for err := range errs {
 		t.Error(err)
-	}
-}
-
-func TestUnchanged(t *testing.T) {
-	dir := t.TempDir()
-	path := filepath.Join(dir, "client-secret")
-	writeFile(t, path, secretA)
-	// Each change gets the file's modification time before it.
-	tests := []struct {
-		name   string
-		change func(t *testing.T, mtime time.Time)
-		want   bool
-	}{
-		{"untouched", func(t *testing.T, mtime time.Time) {}, true},
-		{"same content written again, same time", func(t *testing.T, mtime time.Time) {
-			writeFile(t, path, secretA)
-			chtimes(t, path, mtime)
-		}, true},
-		{"rewritten, later", func(t *testing.T, mtime time.Time) {
-			writeFile(t, path, secretB)
-			chtimes(t, path, mtime.Add(time.Second))
-		}, false},
-		{"grown, same time", func(t *testing.T, mtime time.Time) {
-			writeFile(t, path, secretB+"\n")
-			chtimes(t, path, mtime)
-		}, false},
-		{"renamed into place, same size and time", func(t *testing.T, mtime time.Time) {
-			tmp := filepath.Join(dir, "tmp")
-			writeFile(t, tmp, secretA+"\n")
-			chtimes(t, tmp, mtime)
-			if err := os.Rename(tmp, path); err != nil {
-				t.Fatal(err)
-			}
-		}, false},
-	}
-	for _, tt := range tests {
-		tt := tt
-		t.Run(tt.name, func(t *testing.T) {
-			before, err := os.Stat(path)
-			if err != nil {
-				t.Fatal(err)
-			}
-			tt.change(t, before.ModTime())
-			after, err := os.Stat(path)
-			if err != nil {
-				t.Fatal(err)
-			}
-			if got := unchanged(before, after); got != tt.want {
-				t.Errorf("unchanged() after %s = %v, want %v", tt.name, got, tt.want)
-			}
-		})
 	}
 }

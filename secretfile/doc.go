@@ -1,0 +1,15 @@
+// Package secretfile follows a secret kept in a file that an operator or a
+// Kubernetes secret mount may replace at any time.
+//
+// A [File] is read lazily, when its secret is needed, and looked at again
+// at most once per interval: a stat, and a read only when the file's
+// identity, size or modification time changed, so a secret rewritten in
+// place or renamed into place (as a Kubernetes secret mount does) is taken
+// up without a restart. A file that goes missing, unreadable or empty keeps
+// the last good secret in use, and each such problem is logged once. It
+// starts no goroutine and needs no cleanup.
+//
+// The package owns the file and nothing else: it does not parse the secret
+// (one line or many, encoded or raw) nor use it. Its messages name the
+// option and the path, never the content.
+package secretfile
