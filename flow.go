@@ -14,6 +14,7 @@ import (
 
 	"github.com/gatehouse-auth/gatehouse/cookie"
 	"github.com/gatehouse-auth/gatehouse/oauth"
+	"github.com/gatehouse-auth/gatehouse/session"
 )
 
 // flowTTL is how long a sign-in may take from /start to /callback, as
@@ -47,13 +48,13 @@ func (f flow) oauthFlow() oauth.Flow {
 // state, so parallel sign-ins in several tabs do not overwrite each other.
 type flowStore struct {
 	prefix  string
-	codec   *cookie.Codec
+	codec   session.Sealer
 	options func(r *http.Request) cookie.Options
 	now     func() time.Time
 }
 
 // newFlowStore returns the flow store for cfg.
-func newFlowStore(cfg *settings, now func() time.Time) *flowStore {
+func newFlowStore(cfg *settings, codec session.Sealer, now func() time.Time) *flowStore {
 	options := func(r *http.Request) cookie.Options {
 		o := cfg.cookieOptions(r)
 		// The callback is a cross-site navigation from the identity provider:
@@ -63,7 +64,7 @@ func newFlowStore(cfg *settings, now func() time.Time) *flowStore {
 		}
 		return o
 	}
-	return &flowStore{prefix: cfg.cookieName + "_csrf_", codec: cfg.codec, options: options, now: now}
+	return &flowStore{prefix: cfg.cookieName + "_csrf_", codec: codec, options: options, now: now}
 }
 
 // cookieName returns the name of the flow cookie for state.

@@ -27,15 +27,16 @@ type Config struct {
 	OIDCEmailClaim      string
 	OIDCGroupsClaim     string
 
-	CookieName     string
-	CookieSecret   []string
-	CookieDomains  []string
-	CookiePath     string
-	CookieExpire   string
-	CookieSecure   bool
-	CookieHTTPOnly bool
-	CookieSameSite string
-	CookieRefresh  string
+	CookieName       string
+	CookieSecret     []string
+	CookieSecretFile string
+	CookieDomains    []string
+	CookiePath       string
+	CookieExpire     string
+	CookieSecure     bool
+	CookieHTTPOnly   bool
+	CookieSameSite   string
+	CookieRefresh    string
 
 	SessionIdleTimeout string
 	OIDCLogout         bool
@@ -153,8 +154,12 @@ func build(next http.Handler, config *Config, name string, now func() time.Time,
 			log.errorf(format, args...)
 		},
 	})
-	g.sessions = session.NewCookieStore(cfg.cookieName, cfg.codec, cfg.cookieExpire, cfg.cookieOptions, now)
-	g.flows = newFlowStore(cfg, now)
+	var codec session.Sealer = cfg.codec
+	if cfg.cookieSecretFile != "" {
+		codec = newFileKeys(cfg.cookieSecretFile, now, log)
+	}
+	g.sessions = session.NewCookieStore(cfg.cookieName, codec, cfg.cookieExpire, cfg.cookieOptions, now)
+	g.flows = newFlowStore(cfg, codec, now)
 	return g, nil
 }
 

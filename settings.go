@@ -28,16 +28,17 @@ type settings struct {
 	emailClaim       string
 	groupsClaim      string
 
-	cookieName    string
-	codec         *cookie.Codec
-	cookieDomains []string
-	cookiePath    string
-	cookieExpire  time.Duration
-	cookieSecure  bool
-	cookieHTTP    bool
-	cookieSite    http.SameSite
-	cookieRefresh time.Duration // 0: only when the access token expired
-	idleTimeout   time.Duration // 0: none
+	cookieName       string
+	codec            *cookie.Codec // nil with cookieSecretFile
+	cookieSecretFile string
+	cookieDomains    []string
+	cookiePath       string
+	cookieExpire     time.Duration
+	cookieSecure     bool
+	cookieHTTP       bool
+	cookieSite       http.SameSite
+	cookieRefresh    time.Duration // 0: only when the access token expired
+	idleTimeout      time.Duration // 0: none
 
 	proxyPrefix        string
 	reverseProxy       bool
@@ -140,7 +141,13 @@ func newSettings(c *Config) (*settings, error) {
 	if !validToken(s.cookieName) {
 		p.addf("cookieName", "%q is not a valid cookie name", c.CookieName)
 	}
-	s.codec = checkCookieSecret(&p, c.CookieSecret)
+	s.cookieSecretFile = strings.TrimSpace(c.CookieSecretFile)
+	switch {
+	case s.cookieSecretFile != "" && len(trimList(c.CookieSecret)) > 0:
+		p.addf("cookieSecret", "set either cookieSecret or cookieSecretFile, not both")
+	case s.cookieSecretFile == "":
+		s.codec = checkCookieSecret(&p, "cookieSecret", c.CookieSecret)
+	}
 	s.cookieDomains = checkCookieDomains(&p, c.CookieDomains)
 	if !strings.HasPrefix(s.cookiePath, "/") || strings.ContainsAny(s.cookiePath, ";\r\n") {
 		p.addf("cookiePath", "must be a path starting with /, got %q", c.CookiePath)
@@ -249,20 +256,21 @@ func checkURL(p *problems, option, raw string, bare bool) (string, *url.URL) {
 	return raw, u
 }
 
-// checkCookieSecret returns the codec for the cookieSecret entries: each is
+// checkCookieSecret returns the codec for the entries of option
+// (cookieSecret, or the lines of cookieSecretFile): each is
 // 32 bytes, raw or base64-encoded (standard or URL alphabet, padded or not),
 // as oauth2-proxy accepts them. The first seals; all open.
-func checkCookieSecret(p *problems, list []string) *cookie.Codec {
+func checkCookieSecret(p *problems, option string, list []string) *cookie.Codec {
 	entries := trimList(list)
 	if len(entries) == 0 {
-		p.addf("cookieSecret", "is required (32 bytes, raw or base64)")
+		p.addf(option, "is required (32 bytes, raw or base64), or cookieSecretFile")
 		return nil
 	}
 	var secrets [][]byte
 	for i, raw := range entries {
 		secret, ok := decodeSecret(raw)
 		if !ok {
-			p.addf("cookieSecret", "entry %d must be 32 bytes, raw or base64, got %d", i+1, len(secret))
+			p.addf(option, "entry %d must be 32 bytes, raw or base64, got %d", i+1, len(secret))
 			continue
 		}
 		secrets = append(secrets, secret)
@@ -272,7 +280,7 @@ func checkCookieSecret(p *problems, list []string) *cookie.Codec {
 	}
 	codec, err := cookie.NewCodec(secrets...)
 	if err != nil {
-		p.addf("cookieSecret", "%v", err)
+		p.addf(option, "%v", err)
 		return nil
 	}
 	return codec

@@ -26,12 +26,19 @@ type Store interface {
 	Clear(w http.ResponseWriter, r *http.Request)
 }
 
+// Sealer seals and opens cookie values; *cookie.Codec is one, and so is a
+// codec whose secrets are re-read from a file.
+type Sealer interface {
+	Seal(name string, payload []byte, issued, expires time.Time) (string, error)
+	Open(name, value string, now time.Time) (cookie.Opened, error)
+}
+
 // CookieStore is a Store that keeps the whole State in the browser: sealed
 // under the cookie name, valid for a fixed lifetime from sign-in, and split into
 // <name>_0, <name>_1, ... when one cookie would be too large.
 type CookieStore struct {
 	name     string
-	codec    *cookie.Codec
+	codec    Sealer
 	lifetime time.Duration
 	options  func(r *http.Request) cookie.Options
 	now      func() time.Time
@@ -41,7 +48,7 @@ type CookieStore struct {
 // codec, that expire lifetime after sign-in. options gives the attributes of a
 // request's cookies (the domain can depend on the request's host); now is the
 // clock.
-func NewCookieStore(name string, codec *cookie.Codec, lifetime time.Duration, options func(r *http.Request) cookie.Options, now func() time.Time) *CookieStore {
+func NewCookieStore(name string, codec Sealer, lifetime time.Duration, options func(r *http.Request) cookie.Options, now func() time.Time) *CookieStore {
 	return &CookieStore{name: name, codec: codec, lifetime: lifetime, options: options, now: now}
 }
 
