@@ -53,9 +53,12 @@ func NewCookieStore(name string, codec Sealer, lifetime time.Duration, options f
 }
 
 // Load opens the session cookie, joining its chunks. A browser may send
-// several cookies of the session's name (an older one set for another
-// Domain or Path, e.g. by oauth2-proxy before a migration): each is tried,
-// then the chunks, so a stale cookie cannot hide the live session.
+// several: cookies of the session's name set for another Domain or Path
+// (oauth2-proxy's before a migration), or an unsplit cookie beside the
+// chunks that replaced it when a proxy dropped its expiry (nginx passes on
+// only the Set-Cookie lines it was told to). Every candidate is opened and
+// the one sealed last wins, so a stale cookie cannot hide or outlive the
+// live session.
 func (s *CookieStore) Load(r *http.Request) (*State, error) {
 	cookies := r.Cookies()
 	var values []string
@@ -73,28 +76,39 @@ func (s *CookieStore) Load(r *http.Request) (*State, error) {
 	if len(values) == 0 {
 		return nil, fmt.Errorf("%w: %v", ErrNoSession, cookie.ErrNotFound)
 	}
+	var newest *State
+	var newestAt time.Time
 	var err error
 	for _, value := range values {
-		var st *State
-		if st, err = s.open(value); err == nil {
-			return st, nil
+		st, sealed, openErr := s.open(value)
+		if openErr != nil {
+			err = openErr
+			continue
+		}
+		if newest == nil || sealed.After(newestAt) {
+			newest = st
+			newestAt = sealed
 		}
 	}
-	return nil, fmt.Errorf("%w: %v", ErrNoSession, err)
+	if newest == nil {
+		return nil, fmt.Errorf("%w: %v", ErrNoSession, err)
+	}
+	return newest, nil
 }
 
-// open opens and decodes one sealed session value.
-func (s *CookieStore) open(value string) (*State, error) {
+// open opens and decodes one sealed session value, and says when it was
+// sealed.
+func (s *CookieStore) open(value string) (*State, time.Time, error) {
 	opened, err := s.codec.Open(s.name, value, s.now())
 	if err != nil {
-		return nil, err
+		return nil, time.Time{}, err
 	}
 	st, err := decode(opened.Payload)
 	if err != nil {
-		return nil, err
+		return nil, time.Time{}, err
 	}
 	st.stale = opened.Stale
-	return st, nil
+	return st, opened.Issued, nil
 }
 
 // Save seals st into as many cookies as it needs and expires the request's
@@ -105,7 +119,8 @@ func (s *CookieStore) Save(w http.ResponseWriter, r *http.Request, st *State) er
 		return err
 	}
 	expires := st.CreatedAt.Add(s.lifetime)
-	value, err := s.codec.Seal(s.name, payload, st.CreatedAt, expires)
+	// Issued is when this value was sealed: Load prefers the newest value.
+	value, err := s.codec.Seal(s.name, payload, s.now(), expires)
 	if err != nil {
 		return fmt.Errorf("session: seal: %w", err)
 	}

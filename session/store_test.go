@@ -183,6 +183,22 @@ func TestCookieStoreLoadSkipsStaleCookiesOfTheSameName(t *testing.T) {
 	}
 }
 
+func TestCookieStoreLoadPrefersTheNewestValue(t *testing.T) {
+	now := signedIn
+	s := newTestStore(t, &now)
+	older := save(t, s, testState(100), nil) // unsplit
+	now = now.Add(time.Minute)
+	renewed := testState(9000) // the same session grown into chunks
+	renewed.RefreshToken = "rt-2"
+	newer := save(t, s, renewed, nil)
+	// A proxy dropped the expiry of the unsplit cookie: the browser sends both.
+	for _, sent := range [][]*http.Cookie{append(older, newer...), append(newer, older...)} {
+		if got, err := s.Load(requestWith(sent)); err != nil || got.RefreshToken != "rt-2" {
+			t.Errorf("Load(old unsplit and new chunks) = %+v, %v; want the newer session", got, err)
+		}
+	}
+}
+
 func TestCookieStoreShrinkExpiresUnusedChunks(t *testing.T) {
 	now := signedIn
 	s := newTestStore(t, &now)
