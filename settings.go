@@ -304,6 +304,12 @@ func checkCookieDomains(p *problems, list []string) []string {
 			p.addf("cookieDomains", "%q is not a domain", d)
 			continue
 		}
+		if !strings.Contains(d, ".") {
+			// Browsers refuse Domain=localhost and other single labels, and
+			// with it the flow cookie: every sign-in would end in 400.
+			p.addf("cookieDomains", "%q is a single label, which browsers refuse as a cookie domain; leave cookieDomains empty for host-only cookies", d)
+			continue
+		}
 		out = append(out, d)
 	}
 	return out

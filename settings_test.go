@@ -120,7 +120,7 @@ func TestNewSettingsListsEveryProblem(t *testing.T) {
 		AuthResponseHeaders: []string{"Bad Header"},
 		Upstream:            "http://app",
 		RedirectURL:         "/callback",
-		CookieDomains:       []string{"example.com/x"},
+		CookieDomains:       []string{"example.com/x", "localhost"},
 	}
 	_, err := newSettings(c)
 	if err == nil {
@@ -131,7 +131,7 @@ func TestNewSettingsListsEveryProblem(t *testing.T) {
 		"cookieSecret: entry 1 must be 32 bytes, raw or base64, got 5", "cookieExpire:", "cookieSameSite:",
 		"cookiePath:", "proxyPrefix:", "scope: must include openid", "codeChallengeMethod:",
 		"skipAuthRoutes:", "apiRoutes:", "emailDomains:", "authResponseHeaders:", "upstream:",
-		"redirectURL:", "cookieDomains:",
+		"redirectURL:", "cookieDomains:", `cookieDomains: "localhost" is a single label`,
 	} {
 		if !strings.Contains(err.Error(), option) {
 			t.Errorf("newSettings(bad) error lacks %q:\n%v", option, err)
