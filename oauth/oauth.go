@@ -15,11 +15,13 @@ import (
 )
 
 // ErrUnavailable reports that the identity provider could not be asked: a
-// network failure, a 5xx answer, or a bad discovery document or key set.
+// network failure, a 5xx answer, a bad discovery document or key set, or a
+// refusal of the client's own credentials (an operator's fault that must not
+// end users' sessions).
 var ErrUnavailable = errors.New("oauth: identity provider unavailable")
 
 // ErrRejected reports that a sign-in or refresh failed on its merits: the
-// provider refused the code, the refresh token or the client, or the ID
+// provider refused the code or the refresh token, or the ID
 // token, its nonce, its subject or the email did not pass the checks. After
 // a refresh, it means the session must end.
 var ErrRejected = errors.New("oauth: sign-in rejected")

@@ -110,6 +110,11 @@ func (p *OIDC) oauth2Config(m *metadata, redirectURL, secret string) *oauth2.Con
 // a refresh's. The provider's error description and body are left out: they
 // are the provider's words, not ours.
 func exchangeError(err error) error {
+	if clientRefused(err) {
+		// The operator's fault, not the user's: a session must not end
+		// because the client secret was rotated at the provider first.
+		return fmt.Errorf("%w: the token endpoint refused the client's credentials (clientSecret or clientSecretFile)", ErrUnavailable)
+	}
 	re, ok := err.(*oauth2.RetrieveError)
 	if !ok {
 		return fmt.Errorf("%w: token request: %v", ErrUnavailable, err)

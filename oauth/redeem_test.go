@@ -190,7 +190,7 @@ func TestTokenEndpointFailures(t *testing.T) {
 		secret  string
 		want    error
 	}{
-		{name: "wrong client secret", secret: "wrong-secret-value", want: ErrRejected},
+		{name: "wrong client secret", secret: "wrong-secret-value", want: ErrUnavailable}, // the operator's fault
 		{name: "invalid_grant", handler: answer(http.StatusBadRequest, `{"error":"invalid_grant"}`), want: ErrRejected},
 		{name: "error in a 200", handler: answer(http.StatusOK, `{"error":"access_denied"}`), want: ErrRejected},
 		{name: "no id_token", handler: answer(http.StatusOK, `{"access_token":"at","token_type":"Bearer"}`), want: ErrRejected},

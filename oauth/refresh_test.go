@@ -154,7 +154,7 @@ func TestRefreshFailures(t *testing.T) {
 		{
 			name:  "client refused",
 			setup: func(t *testing.T, f *fixture, o *OIDC, first Tokens) { f.p.SetClient("gatehouse", "another-secret") },
-			want:  ErrRejected,
+			want:  ErrUnavailable, // the operator's fault: the session must survive it
 		},
 		{name: "invalid_grant", setup: respond("refresh", http.StatusBadRequest, `{"error":"invalid_grant"}`), want: ErrRejected},
 		{name: "invalid_request", setup: respond("refresh", http.StatusBadRequest, `{"error":"invalid_request"}`), want: ErrRejected},

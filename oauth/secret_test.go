@@ -60,7 +60,7 @@ func TestClientSecretFile(t *testing.T) {
 		{"trailing newline", secretA + "\n", nil, 1},
 		{"trailing CRLF", secretA + "\r\n", nil, 1},
 		{"no newline", secretA, nil, 1},
-		{"wrong secret: refused, read again, unchanged, not retried", secretB + "\n", ErrRejected, 1},
+		{"wrong secret: refused, read again, unchanged, not retried", secretB + "\n", ErrUnavailable, 1},
 	}
 	for i, tt := range tests {
 		tt := tt
@@ -332,8 +332,8 @@ func TestClientSecretRotatedAtProvider(t *testing.T) {
 		{name: "sign-in with the new secret", requests: 1},
 		{name: "refresh after rotation", rotate: secretC, inFile: true, refresh: true, requests: 2},
 		{name: "refresh with the new secret", refresh: true, requests: 1},
-		{name: "rotated at the provider only", rotate: secretD, want: ErrRejected, requests: 1},
-		{name: "refresh, rotated at the provider only", refresh: true, want: ErrRejected, requests: 1},
+		{name: "rotated at the provider only", rotate: secretD, want: ErrUnavailable, requests: 1},
+		{name: "refresh, rotated at the provider only", refresh: true, want: ErrUnavailable, requests: 1},
 	}
 	refreshToken := first.RefreshToken
 	for i := 0; i < len(steps); i++ {
