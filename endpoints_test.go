@@ -287,3 +287,14 @@ func TestUserinfoAppliesAuthorization(t *testing.T) {
 		t.Errorf("/oauth2/userinfo for an unauthorized user = %d, want 403", resp.StatusCode)
 	}
 }
+
+func TestReverseProxySignInRedirectIsAbsolute(t *testing.T) {
+	env := newTestEnv(t, func(c *Config) { c.ReverseProxy = true })
+	resp, _ := env.do(http.MethodGet, env.url("/"), http.Header{
+		"X-Forwarded-Proto": {"https"}, "X-Forwarded-Host": {"app.example.com"}, "X-Forwarded-Uri": {"/page?x=1"},
+	})
+	want := "https://app.example.com/oauth2/sign_in?rd=" + url.QueryEscape("https://app.example.com/page?x=1")
+	if got := resp.Header.Get("Location"); resp.StatusCode != http.StatusFound || got != want {
+		t.Errorf("ForwardAuth-style sign-in redirect = %d to %q, want 302 to %q", resp.StatusCode, got, want)
+	}
+}

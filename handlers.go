@@ -91,8 +91,14 @@ func (g *Gatehouse) challenge(w http.ResponseWriter, r *http.Request) error {
 	if g.cfg.skipProviderButton {
 		return g.beginSignIn(w, r, rd)
 	}
+	signIn := g.cfg.proxyPrefix + "/sign_in?rd=" + url.QueryEscape(rd)
+	if g.cfg.reverseProxy {
+		// Absolute on the client's host: Traefik's ForwardAuth resolves a
+		// relative Location against its own address for the auth server.
+		signIn = requestScheme(r) + "://" + requestHost(r, true) + signIn
+	}
 	noStore(w)
-	http.Redirect(w, r, g.cfg.proxyPrefix+"/sign_in?rd="+url.QueryEscape(rd), http.StatusFound)
+	http.Redirect(w, r, signIn, http.StatusFound)
 	return nil
 }
 

@@ -26,6 +26,10 @@ const (
 	// cookie only when the first answer reaches it, and a rotating refresh
 	// token must never be redeemed twice.
 	refreshMemory = time.Minute
+	// failureMemory is how long a failed refresh answers for the provider,
+	// so that a provider that is down is not asked (and waited for) on every
+	// request, nor left unasked for long once it is back.
+	failureMemory = 10 * time.Second
 )
 
 // errSessionEnded is returned when the identity provider refused to refresh
@@ -40,7 +44,7 @@ var errSessionEnded = errors.New("the identity provider ended the session")
 var refreshes = &refreshGroup{calls: map[string]*refreshCall{}}
 
 // refreshGroup runs one refresh per refresh token at a time and remembers
-// its result for refreshMemory.
+// its result for refreshMemory (a failure for failureMemory).
 type refreshGroup struct {
 	mu    sync.Mutex
 	calls map[string]*refreshCall
@@ -94,10 +98,18 @@ func (g *refreshGroup) run(call *refreshCall, started time.Time, fn func() (*ses
 	call.state, call.err = fn()
 }
 
-// forget drops results older than refreshMemory; g.mu must be held.
+// forget drops results older than refreshMemory, failures older than
+// failureMemory; g.mu must be held.
 func (g *refreshGroup) forget(now time.Time) {
 	for key, call := range g.calls {
-		if !call.finished.IsZero() && now.Sub(call.finished) > refreshMemory {
+		if call.finished.IsZero() {
+			continue
+		}
+		memory := refreshMemory
+		if call.err != nil {
+			memory = failureMemory
+		}
+		if now.Sub(call.finished) > memory {
 			delete(g.calls, key)
 		}
 	}

@@ -214,3 +214,29 @@ func TestRotatedCookieSecretResealsSessions(t *testing.T) {
 		t.Errorf("re-sealed session under the new secret alone = %d, want 200", resp.StatusCode)
 	}
 }
+
+func TestFailedRefreshIsRetriedAfterFailureMemory(t *testing.T) {
+	env := newTestEnv(t, func(c *Config) { c.CookieRefresh = "1m" })
+	env.signIn("/")
+	env.idp.SetHandler("refresh", http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		http.Error(w, "maintenance", http.StatusServiceUnavailable)
+	}))
+	env.advance(2 * time.Minute)
+	for _, step := range []struct {
+		after time.Duration
+		want  int
+	}{{0, 1}, {5 * time.Second, 1}, {6 * time.Second, 2}} {
+		env.advance(step.after)
+		if resp, _ := env.do(http.MethodGet, env.url("/"), nil); resp.StatusCode != http.StatusOK {
+			t.Fatalf("request with the provider down = %d, want 200", resp.StatusCode)
+		}
+		if n := env.idp.Requests("refresh"); n != step.want {
+			t.Errorf("%v after the failure: refresh attempts = %d, want %d", step.after, n, step.want)
+		}
+	}
+	env.idp.SetHandler("refresh", nil)
+	env.advance(failureMemory + time.Second)
+	if resp, _ := env.do(http.MethodGet, env.url("/"), nil); resp.StatusCode != http.StatusOK || len(sessionCookies(resp)) == 0 {
+		t.Errorf("once the provider is back = %d with %d session cookies, want 200 and the refreshed session", resp.StatusCode, len(sessionCookies(resp)))
+	}
+}
