@@ -85,7 +85,7 @@ func TestAllStringOptions(t *testing.T) {
           codeChallengeMethod: "S256"
           cookieName: "_gh"
           cookieSecret: %q
-          cookieDomains: "localhost,strings.localhost"
+          cookieDomains: "unrelated.localhost,strings.localhost"
           cookiePath: "/"
           cookieExpire: "604800"
           cookieSecure: "false"
@@ -159,7 +159,7 @@ func TestAllStringOptions(t *testing.T) {
 		t.Errorf("session cookie expires %v, want a week from now (cookieExpire 604800)", session.Expires)
 	}
 	if session.Domain != "strings.localhost" || session.SameSite != http.SameSiteStrictMode || !session.HttpOnly || session.Secure {
-		t.Errorf("session cookie %s: want Domain=strings.localhost (the longer of cookieDomains), SameSite=Strict, HttpOnly, not Secure", session.String()[len(session.Name)+len(session.Value)+1:])
+		t.Errorf("session cookie %s: want Domain=strings.localhost (the one of cookieDomains that matches), SameSite=Strict, HttpOnly, not Secure", session.String()[len(session.Name)+len(session.Value)+1:])
 	}
 
 	// whitelistDomains' first entry lets a sign-in return to another host.
