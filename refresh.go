@@ -164,9 +164,9 @@ func (g *Gatehouse) maintain(w http.ResponseWriter, r *http.Request, s *session.
 			g.sessions.Clear(w, r)
 			return nil, fmt.Errorf("%w: %v", errSessionEnded, err)
 		case err != nil:
-			// The provider is down or slow: the session stays valid until
-			// it expires (Load then refuses it), with the tokens it has.
-			g.log.errorf("refreshing the session of %q: %v", stripControls(s.Subject), err)
+			// The provider is down or slow (the refresh logged why): the
+			// session stays valid until it expires (Load then refuses it),
+			// with the tokens it has.
 		case fresh != nil:
 			s = fresh
 			save = true
@@ -228,6 +228,12 @@ func (g *Gatehouse) refresh(s *session.State, now time.Time) (*session.State, er
 		defer cancel()
 		tokens, id, err := g.provider.Refresh(ctx, s.RefreshToken, s.Subject)
 		if err != nil {
+			// Logged here, once per refresh, not by every request it answers.
+			if errors.Is(err, oauth.ErrRejected) {
+				g.log.debugf("refreshing the session of %q: %v", stripControls(s.Subject), err)
+			} else {
+				g.log.errorf("refreshing the session of %q: %v", stripControls(s.Subject), err)
+			}
 			return nil, err
 		}
 		return refreshed(s, tokens, id, g.now()), nil
