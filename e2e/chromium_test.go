@@ -98,28 +98,10 @@ func TestBrowserSignInWithChromium(t *testing.T) {
 // with the defaults a user gets: the sign-in page with its button, and
 // Secure, HttpOnly, SameSite=Lax cookies.
 func browserConfig(issuer, upstream, secret string) string {
-	return fmt.Sprintf(`http:
-  routers:
-    app:
-      entryPoints: ["web"]
-      rule: "Host(%s)"
-      middlewares: ["gatehouse"]
-      service: "app"
-  middlewares:
-    gatehouse:
-      plugin:
-        %s:
-          oidcIssuerURL: %q
-          clientID: "gatehouse"
-          clientSecret: "secret"
-          cookieSecret: %q
-          emailDomains: "example.com"
-  services:
-    app:
-      loadBalancer:
-        servers:
-          - url: %q
-`, "`app.localhost`", harness.Alias, issuer, secret, upstream)
+	return singleApp(hostRule("app.localhost"), upstream, gatehouseOptions(issuer, secret, options{
+		"clientSecret": "secret",
+		"emailDomains": "example.com",
+	})).yaml()
 }
 
 // headersPageApp is an upstream app answering every request with an HTML

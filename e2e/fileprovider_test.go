@@ -1,7 +1,6 @@
 package e2e
 
 import (
-	"fmt"
 	"net/http"
 	"net/url"
 	"strconv"
@@ -67,50 +66,7 @@ func TestReadmeFileProviderExample(t *testing.T) {
 func TestAllStringOptions(t *testing.T) {
 	idp := oidctest.New(t)
 	app := echoApp(t)
-	dynamic := fmt.Sprintf(`http:
-  routers:
-    app:
-      entryPoints: ["web"]
-      rule: "Host(%s) || Host(%s)"
-      middlewares: ["gatehouse"]
-      service: "app"
-  middlewares:
-    gatehouse:
-      plugin:
-        %s:
-          oidcIssuerURL: %q
-          clientID: "gatehouse"
-          clientSecret: "secret"
-          scope: "openid email profile"
-          codeChallengeMethod: "S256"
-          cookieName: "_gh"
-          cookieSecret: %q
-          cookieDomains: "unrelated.localhost,strings.localhost"
-          cookiePath: "/"
-          cookieExpire: "604800"
-          cookieSecure: "false"
-          cookieHTTPOnly: "true"
-          cookieSameSite: "strict"
-          proxyPrefix: "/oauth2"
-          reverseProxy: "false"
-          whitelistDomains: "other.localhost:*,.example.com"
-          emailDomains: "example.org,example.com"
-          allowedGroups: "ops,staff"
-          skipAuthRoutes: "GET=^/healthz$,^/public/"
-          skipAuthPreflight: "true"
-          apiRoutes: "^/api/,^/rpc/"
-          skipProviderButton: "true"
-          passUserHeaders: "true"
-          passAccessToken: "true"
-          setXAuthRequest: "true"
-          authResponseHeaders: "X-Auth-Request-User,X-Auth-Request-Email"
-          stripAuthCookies: "true"
-  services:
-    app:
-      loadBalancer:
-        servers:
-          - url: %q
-`, "`strings.localhost`", "`other.localhost`", harness.Alias, idp.Issuer(), cookieSecret(t), app.URL)
+	dynamic := allStringsConfig(idp.Issuer(), app.URL, cookieSecret(t))
 	tr := harness.Start(t, harness.Options{Dynamic: dynamic})
 	checkNoProblems(t, tr)
 	client := tr.Client()
@@ -168,6 +124,38 @@ func TestAllStringOptions(t *testing.T) {
 	if last := hops[len(hops)-1]; last.URL.String() != back || last.Status != http.StatusOK {
 		t.Errorf("sign-in with rd=%s did not land there:\n%s", back, harness.FormatHops(hops))
 	}
+}
+
+// allStringsConfig routes strings.localhost and other.localhost through a
+// middleware that sets nearly every option, each as a string.
+func allStringsConfig(issuer, upstream, secret string) string {
+	rule := hostRule("strings.localhost") + " || " + hostRule("other.localhost")
+	return singleApp(rule, upstream, gatehouseOptions(issuer, secret, options{
+		"clientSecret":        "secret",
+		"scope":               "openid email profile",
+		"codeChallengeMethod": "S256",
+		"cookieName":          "_gh",
+		"cookieDomains":       "unrelated.localhost,strings.localhost",
+		"cookiePath":          "/",
+		"cookieExpire":        "604800",
+		"cookieSecure":        "false",
+		"cookieHTTPOnly":      "true",
+		"cookieSameSite":      "strict",
+		"proxyPrefix":         "/oauth2",
+		"reverseProxy":        "false",
+		"whitelistDomains":    "other.localhost:*,.example.com",
+		"emailDomains":        "example.org,example.com",
+		"allowedGroups":       "ops,staff",
+		"skipAuthRoutes":      "GET=^/healthz$,^/public/",
+		"skipAuthPreflight":   "true",
+		"apiRoutes":           "^/api/,^/rpc/",
+		"skipProviderButton":  "true",
+		"passUserHeaders":     "true",
+		"passAccessToken":     "true",
+		"setXAuthRequest":     "true",
+		"authResponseHeaders": "X-Auth-Request-User,X-Auth-Request-Email",
+		"stripAuthCookies":    "true",
+	})).yaml()
 }
 
 // findSetCookie returns the last cookie called name that a hop set with a

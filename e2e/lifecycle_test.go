@@ -27,40 +27,20 @@ const sessionCookie = "_oauth2_proxy"
 // its own (gatehouse-0, gatehouse-1, ...), all with the same options: the
 // provider at issuer, cookieSecret secret, plain HTTP cookies, any email at
 // example.com, straight to the provider without a sign-in page, and then
-// options, name and value pairs. Separately named middlewares guarantee
-// separate instances of the plugin, whatever Traefik shares between routers.
-func lifecycleConfig(issuer, upstream, secret string, hosts []string, options ...string) string {
-	var routers, middlewares strings.Builder
+// more. Separately named middlewares guarantee separate instances of the
+// plugin, whatever Traefik shares between routers.
+func lifecycleConfig(issuer, upstream, secret string, hosts []string, more options) string {
+	d := dynamic{services: []service{{name: "app", url: upstream}}}
 	for i, host := range hosts {
-		fmt.Fprintf(&routers, `    app-%[1]d:
-      entryPoints: ["web"]
-      rule: "Host(%[2]s)"
-      middlewares: ["gatehouse-%[1]d"]
-      service: "app"
-`, i, "`"+host+"`")
-		fmt.Fprintf(&middlewares, `    gatehouse-%d:
-      plugin:
-        %s:
-          oidcIssuerURL: %q
-          clientID: "gatehouse"
-          cookieSecret: %q
-          cookieSecure: "false"
-          emailDomains: "example.com"
-          skipProviderButton: "true"
-`, i, harness.Alias, issuer, secret)
-		for j := 0; j+1 < len(options); j += 2 {
-			fmt.Fprintf(&middlewares, "          %s: %q\n", options[j], options[j+1])
-		}
+		name := fmt.Sprintf("gatehouse-%d", i)
+		d.routers = append(d.routers, router{name: fmt.Sprintf("app-%d", i), rule: hostRule(host), middleware: name, service: "app"})
+		d.middlewares = append(d.middlewares, middleware{name: name, options: gatehouseOptions(issuer, secret, options{
+			"cookieSecure":       "false",
+			"emailDomains":       "example.com",
+			"skipProviderButton": "true",
+		}, more)})
 	}
-	return fmt.Sprintf(`http:
-  routers:
-%s  middlewares:
-%s  services:
-    app:
-      loadBalancer:
-        servers:
-          - url: %q
-`, routers.String(), middlewares.String(), upstream)
+	return d.yaml()
 }
 
 // reply is what a request sent by sendOnce got back.
@@ -197,7 +177,7 @@ func TestRefreshBurstThroughTraefik(t *testing.T) {
 	app := echoApp(t)
 	hosts := []string{"app.localhost", "app2.localhost"}
 	tr := harness.Start(t, harness.Options{Dynamic: lifecycleConfig(idp.Issuer(), app.URL, cookieSecret(t), hosts,
-		"clientSecret", "secret", "cookieRefresh", "2s")})
+		options{"clientSecret": "secret", "cookieRefresh": "2s"})})
 	checkNoProblems(t, tr)
 
 	signedIn := time.Now()
@@ -319,7 +299,7 @@ func TestProviderDownDuringRefreshThroughTraefik(t *testing.T) {
 	app := echoApp(t)
 	host := "app.localhost"
 	tr := harness.Start(t, harness.Options{Dynamic: lifecycleConfig(idp.Issuer(), app.URL, cookieSecret(t), []string{host},
-		"clientSecret", "secret", "cookieRefresh", "1s", "cookieExpire", "6s")})
+		options{"clientSecret": "secret", "cookieRefresh": "1s", "cookieExpire": "6s"})})
 	checkNoProblems(t, tr)
 	issuer, err := url.Parse(idp.Issuer())
 	if err != nil {
@@ -398,7 +378,7 @@ func TestClientSecretRotationThroughTraefik(t *testing.T) {
 	}
 	host := "app.localhost"
 	tr := harness.Start(t, harness.Options{Dynamic: lifecycleConfig(idp.Issuer(), app.URL, cookieSecret(t), []string{host},
-		"clientSecretFile", secretPath)})
+		options{"clientSecretFile": secretPath})})
 	checkNoProblems(t, tr)
 	page := tr.URL(host, "/after-rotation")
 
@@ -452,7 +432,7 @@ func TestOIDCLogoutThroughTraefik(t *testing.T) {
 	app := echoApp(t)
 	host := "app.localhost"
 	tr := harness.Start(t, harness.Options{Dynamic: lifecycleConfig(idp.Issuer(), app.URL, cookieSecret(t), []string{host},
-		"clientSecret", "secret", "oidcLogout", "true")})
+		options{"clientSecret": "secret", "oidcLogout": "true"})})
 	checkNoProblems(t, tr)
 	issuer, err := url.Parse(idp.Issuer())
 	if err != nil {

@@ -14,49 +14,25 @@ import (
 // multiHostConfig protects a.gatehouse.test and b.gatehouse.test with one
 // middleware whose session cookie covers gatehouse.test, whose callback is on
 // auth.gatehouse.test and whose redirects may go to any subdomain of
-// gatehouse.test on Traefik's port.
+// gatehouse.test on Traefik's port. Its lists are written as YAML lists.
 func multiHostConfig(port int, issuer, secret, appA, appB string) string {
-	return fmt.Sprintf(`http:
-  routers:
-    a:
-      entryPoints: ["web"]
-      rule: "Host(%[1]s)"
-      middlewares: ["gatehouse"]
-      service: "app-a"
-    b:
-      entryPoints: ["web"]
-      rule: "Host(%[2]s)"
-      middlewares: ["gatehouse"]
-      service: "app-b"
-    auth:
-      entryPoints: ["web"]
-      rule: "Host(%[3]s)"
-      middlewares: ["gatehouse"]
-      service: "noop@internal"
-  middlewares:
-    gatehouse:
-      plugin:
-        %[4]s:
-          oidcIssuerURL: %[5]q
-          clientID: "gatehouse"
-          clientSecret: "secret"
-          cookieSecret: %[6]q
-          cookieSecure: "false"
-          cookieDomains: ["gatehouse.test"]
-          redirectURL: "http://auth.gatehouse.test:%[7]d/oauth2/callback"
-          whitelistDomains: [".gatehouse.test:%[7]d"]
-          emailDomains: ["example.com"]
-          skipProviderButton: "true"
-  services:
-    app-a:
-      loadBalancer:
-        servers:
-          - url: %[8]q
-    app-b:
-      loadBalancer:
-        servers:
-          - url: %[9]q
-`, "`a.gatehouse.test`", "`b.gatehouse.test`", "`auth.gatehouse.test`", harness.Alias, issuer, secret, port, appA, appB)
+	return dynamic{
+		routers: []router{
+			{name: "a", rule: hostRule("a.gatehouse.test"), middleware: "gatehouse", service: "app-a"},
+			{name: "b", rule: hostRule("b.gatehouse.test"), middleware: "gatehouse", service: "app-b"},
+			{name: "auth", rule: hostRule("auth.gatehouse.test"), middleware: "gatehouse", service: "noop@internal"},
+		},
+		middlewares: []middleware{{name: "gatehouse", options: gatehouseOptions(issuer, secret, options{
+			"clientSecret":       "secret",
+			"cookieSecure":       "false",
+			"cookieDomains":      []string{"gatehouse.test"},
+			"redirectURL":        fmt.Sprintf("http://auth.gatehouse.test:%d/oauth2/callback", port),
+			"whitelistDomains":   []string{fmt.Sprintf(".gatehouse.test:%d", port)},
+			"emailDomains":       []string{"example.com"},
+			"skipProviderButton": "true",
+		})}},
+		services: []service{{name: "app-a", url: appA}, {name: "app-b", url: appB}},
+	}.yaml()
 }
 
 // namedApp is an upstream that answers 200 with its name in X-App and

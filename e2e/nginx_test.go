@@ -57,29 +57,24 @@ const nginxCookieRefresh = time.Second
 // of oauth2-proxy started with --reverse-proxy, --set-xauthrequest and
 // --pass-access-token. Nothing else of the host is routed to Traefik.
 func nginxGatehouseConfig(issuer, secret string) string {
-	return fmt.Sprintf(`http:
-  routers:
-    gatehouse:
-      entryPoints: ["web"]
-      rule: "Host(%s) && PathPrefix(%s)"
-      middlewares: ["gatehouse"]
-      service: "noop@internal"
-  middlewares:
-    gatehouse:
-      plugin:
-        %s:
-          oidcIssuerURL: %q
-          clientID: "gatehouse"
-          clientSecret: "secret"
-          cookieSecret: %q
-          cookieSecure: "false"
-          emailDomains: "example.com"
-          reverseProxy: "true"
-          setXAuthRequest: "true"
-          passAccessToken: "true"
-          skipAuthRoutes: "^/public/"
-          cookieRefresh: %q
-`, "`app.localhost`", "`/oauth2/`", harness.Alias, issuer, secret, nginxCookieRefresh.String())
+	return dynamic{
+		routers: []router{{
+			name:       "gatehouse",
+			rule:       hostRule("app.localhost") + " && PathPrefix(`/oauth2/`)",
+			middleware: "gatehouse",
+			service:    "noop@internal",
+		}},
+		middlewares: []middleware{{name: "gatehouse", options: gatehouseOptions(issuer, secret, options{
+			"clientSecret":    "secret",
+			"cookieSecure":    "false",
+			"emailDomains":    "example.com",
+			"reverseProxy":    "true",
+			"setXAuthRequest": "true",
+			"passAccessToken": "true",
+			"skipAuthRoutes":  "^/public/",
+			"cookieRefresh":   nginxCookieRefresh.String(),
+		})}},
+	}.yaml()
 }
 
 // nginx is an nginx process a test started.

@@ -21,32 +21,15 @@ const reloads = 50
 // never matches, so Traefik builds new middleware instances each time while
 // the behaviour stays the same. The cookieSecret never changes.
 func reloadConfig(variant int, issuer, upstream, secret string) string {
-	return fmt.Sprintf(`http:
-  routers:
-    app:
-      entryPoints: ["web"]
-      rule: "Host(%s)"
-      priority: %d
-      middlewares: ["gatehouse"]
-      service: "app"
-  middlewares:
-    gatehouse:
-      plugin:
-        %s:
-          oidcIssuerURL: %q
-          clientID: "gatehouse"
-          clientSecret: "secret"
-          cookieSecret: %q
-          cookieSecure: "false"
-          emailDomains: "example.com"
-          skipProviderButton: "true"
-          apiRoutes: "^/never-%d$"
-  services:
-    app:
-      loadBalancer:
-        servers:
-          - url: %q
-`, "`app.localhost`", 100+variant, harness.Alias, issuer, secret, variant, upstream)
+	d := singleApp(hostRule("app.localhost"), upstream, gatehouseOptions(issuer, secret, options{
+		"clientSecret":       "secret",
+		"cookieSecure":       "false",
+		"emailDomains":       "example.com",
+		"skipProviderButton": "true",
+		"apiRoutes":          fmt.Sprintf("^/never-%d$", variant),
+	}))
+	d.routers[0].priority = 100 + variant
+	return d.yaml()
 }
 
 // trafficStats counts the answers the background traffic of TestReloads got.

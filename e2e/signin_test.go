@@ -48,46 +48,28 @@ func cookieSecret(t *testing.T) string {
 // Host(`ops.localhost`) to the same upstream through a second instance that
 // shares the session (same cookieSecret) but lets in only the group "ops".
 func appConfig(issuer, upstream, secret string) string {
-	return fmt.Sprintf(`http:
-  routers:
-    app:
-      entryPoints: ["web"]
-      rule: "Host(%[1]s)"
-      middlewares: ["gatehouse"]
-      service: "app"
-    ops:
-      entryPoints: ["web"]
-      rule: "Host(%[2]s)"
-      middlewares: ["gatehouse-ops"]
-      service: "app"
-  middlewares:
-    gatehouse:
-      plugin:
-        %[3]s:
-          oidcIssuerURL: %[4]q
-          clientID: "gatehouse"
-          clientSecret: "secret"
-          cookieSecret: %[5]q
-          cookieSecure: "false"
-          emailDomains: "example.com"
-          skipProviderButton: "true"
-          setXAuthRequest: "true"
-    gatehouse-ops:
-      plugin:
-        %[3]s:
-          oidcIssuerURL: %[4]q
-          clientID: "gatehouse"
-          clientSecret: "secret"
-          cookieSecret: %[5]q
-          cookieSecure: "false"
-          allowedGroups: "ops"
-          setXAuthRequest: "true"
-  services:
-    app:
-      loadBalancer:
-        servers:
-          - url: %[6]q
-`, "`app.localhost`", "`ops.localhost`", harness.Alias, issuer, secret, upstream)
+	return dynamic{
+		routers: []router{
+			{name: "app", rule: hostRule("app.localhost"), middleware: "gatehouse", service: "app"},
+			{name: "ops", rule: hostRule("ops.localhost"), middleware: "gatehouse-ops", service: "app"},
+		},
+		middlewares: []middleware{
+			{name: "gatehouse", options: gatehouseOptions(issuer, secret, options{
+				"clientSecret":       "secret",
+				"cookieSecure":       "false",
+				"emailDomains":       "example.com",
+				"skipProviderButton": "true",
+				"setXAuthRequest":    "true",
+			})},
+			{name: "gatehouse-ops", options: gatehouseOptions(issuer, secret, options{
+				"clientSecret":    "secret",
+				"cookieSecure":    "false",
+				"allowedGroups":   "ops",
+				"setXAuthRequest": "true",
+			})},
+		},
+		services: []service{{name: "app", url: upstream}},
+	}.yaml()
 }
 
 func TestSignInThroughRealTraefik(t *testing.T) {
