@@ -5,8 +5,6 @@ import (
 	"html"
 	"net/http"
 	"net/url"
-	"os"
-	"path/filepath"
 	"regexp"
 	"strings"
 	"testing"
@@ -86,47 +84,4 @@ func get(t *testing.T, c *harness.Client, rawURL string, header ...string) harne
 		req.Header.Set(header[i], header[i+1])
 	}
 	return c.Do(t, req)
-}
-
-// readmeExample returns the README's configuration example name with its
-// placeholders replaced by values.
-func readmeExample(t *testing.T, name string, values map[string]string) string {
-	t.Helper()
-	text, err := harness.ReadmeExample(name)
-	if err != nil {
-		t.Fatal(err)
-	}
-	text, err = harness.Substitute(text, values)
-	if err != nil {
-		t.Fatalf("README example %s: %v", name, err)
-	}
-	return text
-}
-
-// secretFile writes the fake provider's client secret to a file and returns
-// its path, for clientSecretFile.
-func secretFile(t *testing.T) string {
-	t.Helper()
-	path := filepath.Join(t.TempDir(), "client-secret")
-	if err := os.WriteFile(path, []byte("secret\n"), 0o600); err != nil {
-		t.Fatal(err)
-	}
-	return path
-}
-
-// checkNoProblems fails the test when Traefik reports a router, middleware
-// or service it could not build.
-func checkNoProblems(t *testing.T, tr *harness.Traefik) {
-	t.Helper()
-	if problems := tr.Problems(); len(problems) > 0 {
-		t.Fatalf("Traefik reports configuration problems:\n%s", joinLines(problems))
-	}
-}
-
-func joinLines(lines []string) string {
-	s := ""
-	for _, l := range lines {
-		s += "  " + l + "\n"
-	}
-	return s
 }

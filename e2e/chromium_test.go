@@ -7,7 +7,6 @@ import (
 	"fmt"
 	"html"
 	"net/http"
-	"net/http/httptest"
 	"net/url"
 	"os"
 	"path/filepath"
@@ -66,18 +65,13 @@ var chromiumArgs = []string{
 func TestBrowserSignInWithChromium(t *testing.T) {
 	chromium := requireProgram(t, "chromium", "chromium", "/usr/bin/chromium")
 	driver := startChromedriver(t)
-	idp := oidctest.New(t)
+	idp, tr := startGatehouse(t, http.HandlerFunc(headersPage), browserConfig)
 	err := idp.SetUsers([]oidctest.User{{
 		Username: "alice", Password: "alice", Subject: "u-alice",
 		Email: "alice@example.com", Name: "Alice Liddell", Groups: []string{"staff"},
 	}})
 	if err != nil {
 		t.Fatal(err)
-	}
-	app := headersPageApp(t)
-	tr := harness.Start(t, harness.Options{Dynamic: browserConfig(idp.Issuer(), app.URL, cookieSecret(t))})
-	if problems := tr.Problems(); len(problems) > 0 {
-		t.Fatalf("Traefik reports configuration problems:\n%s", strings.Join(problems, "\n"))
 	}
 	for _, tc := range []struct {
 		name    string
@@ -104,32 +98,27 @@ func browserConfig(issuer, upstream, secret string) string {
 	})).yaml()
 }
 
-// headersPageApp is an upstream app answering every request with an HTML
+// headersPage is an upstream app answering every request with an HTML
 // page that greets the user by the email Gatehouse passed and lists the
 // identity headers it received.
-func headersPageApp(t *testing.T) *httptest.Server {
-	t.Helper()
-	app := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		var b strings.Builder
-		fmt.Fprintf(&b, "<!DOCTYPE html>\n<html><head><meta charset=\"utf-8\"><title>The app</title></head>\n<body style=\"font-family:sans-serif\">\n")
-		fmt.Fprintf(&b, "<h1 id=\"greeting\">Hello, %s</h1>\n", html.EscapeString(r.Header.Get("X-Forwarded-Email")))
-		fmt.Fprintf(&b, "<p>You asked for <code id=\"uri\">%s</code></p>\n<table id=\"headers\">\n", html.EscapeString(r.URL.RequestURI()))
-		var names []string
-		for name := range r.Header {
-			if strings.HasPrefix(name, "X-Forwarded-") {
-				names = append(names, name)
-			}
+func headersPage(w http.ResponseWriter, r *http.Request) {
+	var b strings.Builder
+	fmt.Fprintf(&b, "<!DOCTYPE html>\n<html><head><meta charset=\"utf-8\"><title>The app</title></head>\n<body style=\"font-family:sans-serif\">\n")
+	fmt.Fprintf(&b, "<h1 id=\"greeting\">Hello, %s</h1>\n", html.EscapeString(r.Header.Get("X-Forwarded-Email")))
+	fmt.Fprintf(&b, "<p>You asked for <code id=\"uri\">%s</code></p>\n<table id=\"headers\">\n", html.EscapeString(r.URL.RequestURI()))
+	var names []string
+	for name := range r.Header {
+		if strings.HasPrefix(name, "X-Forwarded-") {
+			names = append(names, name)
 		}
-		sort.Strings(names)
-		for _, name := range names {
-			fmt.Fprintf(&b, "<tr><th>%s</th><td>%.60s</td></tr>\n", html.EscapeString(name), html.EscapeString(r.Header.Get(name)))
-		}
-		b.WriteString("</table>\n</body></html>\n")
-		w.Header().Set("Content-Type", "text/html; charset=utf-8")
-		fmt.Fprint(w, b.String())
-	}))
-	t.Cleanup(app.Close)
-	return app
+	}
+	sort.Strings(names)
+	for _, name := range names {
+		fmt.Fprintf(&b, "<tr><th>%s</th><td>%.60s</td></tr>\n", html.EscapeString(name), html.EscapeString(r.Header.Get(name)))
+	}
+	b.WriteString("</table>\n</body></html>\n")
+	w.Header().Set("Content-Type", "text/html; charset=utf-8")
+	fmt.Fprint(w, b.String())
 }
 
 // startChromedriver runs chromedriver on a free port until the test ends and
@@ -290,10 +279,6 @@ func (b *browser) screenshot(name string) {
 func signInWithChromium(t *testing.T, driver *webdriver.Client, chromium string, tr *harness.Traefik, idp *oidctest.Provider, wantCookies []string) {
 	b := newBrowser(t, driver, chromium)
 	page := tr.URL("app.localhost", "/some/page?x=1")
-	issuer, err := url.Parse(idp.Issuer())
-	if err != nil {
-		t.Fatal(err)
-	}
 
 	// Gatehouse's sign-in page, remembering the page.
 	b.must(b.s.Navigate(b.ctx(), page), "open "+page)
@@ -304,7 +289,7 @@ func signInWithChromium(t *testing.T, driver *webdriver.Client, chromium string,
 	b.must(b.find("a.button").Click(b.ctx()), "click the sign-in button")
 
 	// The identity provider's login form.
-	if u := b.url(); u.Host != issuer.Host || u.Path != "/authorize" {
+	if u := b.url(); u.Host != idpHost(idp) || u.Path != "/authorize" {
 		t.Fatalf("the sign-in button led to %s, want the provider's login form at %s/authorize\n%s", u, idp.Issuer(), b.state())
 	}
 	b.must(b.find("#username").SendKeys(b.ctx(), "alice"), "type the username")

@@ -10,7 +10,6 @@ import (
 	"time"
 
 	"github.com/gatehouse-auth/gatehouse/e2e/harness"
-	"github.com/gatehouse-auth/gatehouse/oauth/oidctest"
 )
 
 // TestReadmeDockerLabelsExample runs the README's Docker labels example
@@ -19,16 +18,9 @@ import (
 // container's address is the test's app server on 127.0.0.1, its exposed port
 // the server's port (as whoami's image exposes 80).
 func TestReadmeDockerLabelsExample(t *testing.T) {
-	idp := oidctest.New(t)
-	idp.SetClient("app", "secret")
+	idp := readmeProvider(t)
 	app := echoApp(t)
-	compose := readmeExample(t, "docker-labels", map[string]string{
-		"https://id.example.com/realms/main":     idp.Issuer(),
-		"/run/secrets/gatehouse-client-secret":   secretFile(t),
-		"REPLACE-ME-with-openssl-rand-base64-32": cookieSecret(t),
-		"app.example.com":                        "app.localhost",
-		"websecure":                              "web",
-	})
+	compose := readmeExample(t, "docker-labels", idp, map[string]string{"websecure": "web"})
 	labels, err := harness.ComposeLabels(compose, "app")
 	if err != nil {
 		t.Fatal(err)

@@ -8,26 +8,19 @@ import (
 	"time"
 
 	"github.com/gatehouse-auth/gatehouse/e2e/harness"
-	"github.com/gatehouse-auth/gatehouse/oauth/oidctest"
 )
 
 // TestReadmeFileProviderExample runs the README's file-provider configuration
 // as a user copies it, TLS and Secure cookies included; only the example
 // hosts, addresses and secrets are replaced.
 func TestReadmeFileProviderExample(t *testing.T) {
-	idp := oidctest.New(t)
-	idp.SetClient("app", "secret")
+	idp := readmeProvider(t)
 	app := echoApp(t)
-	dynamic := readmeExample(t, "file-provider", map[string]string{
-		"https://id.example.com/realms/main":     idp.Issuer(),
-		"/run/secrets/gatehouse-client-secret":   secretFile(t),
-		"REPLACE-ME-with-openssl-rand-base64-32": cookieSecret(t),
-		"app.example.com":                        "app.localhost",
-		"[websecure]":                            "[web]",
-		"http://10.0.0.5:8080":                   app.URL,
+	dynamic := readmeExample(t, "file-provider", idp, map[string]string{
+		"[websecure]":          "[web]",
+		"http://10.0.0.5:8080": app.URL,
 	})
-	tr := harness.Start(t, harness.Options{Dynamic: dynamic})
-	checkNoProblems(t, tr)
+	tr := startTraefik(t, harness.Options{Dynamic: dynamic})
 	client := httpsClient(tr)
 	origin := "https://app.localhost:" + strconv.Itoa(tr.Port)
 
@@ -64,11 +57,7 @@ func TestReadmeFileProviderExample(t *testing.T) {
 // many YAML files deliver it: every scalar a quoted string ("true",
 // "604800") and every list one comma-separated string.
 func TestAllStringOptions(t *testing.T) {
-	idp := oidctest.New(t)
-	app := echoApp(t)
-	dynamic := allStringsConfig(idp.Issuer(), app.URL, cookieSecret(t))
-	tr := harness.Start(t, harness.Options{Dynamic: dynamic})
-	checkNoProblems(t, tr)
+	_, tr := startGatehouse(t, http.HandlerFunc(echo), allStringsConfig)
 	client := tr.Client()
 
 	for _, c := range []struct {
@@ -170,21 +159,4 @@ func findSetCookie(hops []harness.Hop, name string) *http.Cookie {
 		}
 	}
 	return found
-}
-
-// eventually calls check until it returns nil or timeout passes, and then
-// fails the test with check's last error.
-func eventually(t *testing.T, timeout time.Duration, what string, check func() error) {
-	t.Helper()
-	deadline := time.Now().Add(timeout)
-	for {
-		err := check()
-		if err == nil {
-			return
-		}
-		if time.Now().After(deadline) {
-			t.Fatalf("%s: still failing after %v: %v", what, timeout, err)
-		}
-		time.Sleep(50 * time.Millisecond)
-	}
 }

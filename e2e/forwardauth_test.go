@@ -1,7 +1,6 @@
 package e2e
 
 import (
-	"encoding/json"
 	"net/http"
 	"net/http/httptest"
 	"strconv"
@@ -10,7 +9,6 @@ import (
 	"testing"
 
 	"github.com/gatehouse-auth/gatehouse/e2e/harness"
-	"github.com/gatehouse-auth/gatehouse/oauth/oidctest"
 	"gopkg.in/yaml.v3"
 )
 
@@ -22,26 +20,20 @@ import (
 // The README's internal entry point is the test's web entry point, which
 // trusts 127.0.0.1 as the README's static configuration says.
 func TestReadmeForwardAuthExample(t *testing.T) {
-	idp := oidctest.New(t)
-	idp.SetClient("app", "secret")
+	idp := readmeProvider(t)
 	var reached atomic.Int64 // requests that reached the app
 	app := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		reached.Add(1)
-		w.Header().Set("Content-Type", "application/json")
-		json.NewEncoder(w).Encode(echoed{Method: r.Method, RequestURI: r.RequestURI, Header: r.Header})
+		echo(w, r)
 	}))
 	t.Cleanup(app.Close)
 
 	tr := harness.Start(t, harness.Options{TrustedIPs: []string{"127.0.0.1/32"}})
-	readme := readmeExample(t, "forwardauth", map[string]string{
-		"https://id.example.com/realms/main":     idp.Issuer(),
-		"/run/secrets/gatehouse-client-secret":   secretFile(t),
-		"REPLACE-ME-with-openssl-rand-base64-32": cookieSecret(t),
-		"app.example.com":                        "app.localhost",
-		"[websecure]":                            "[web]",
-		"[internal]":                             "[web]",
-		"127.0.0.1:9091":                         tr.Addr,
-		"http://10.0.0.5:8080":                   app.URL,
+	readme := readmeExample(t, "forwardauth", idp, map[string]string{
+		"[websecure]":          "[web]",
+		"[internal]":           "[web]",
+		"127.0.0.1:9091":       tr.Addr,
+		"http://10.0.0.5:8080": app.URL,
 	})
 	tr.WriteDynamic(withErrorsVariant(t, readme, tr.Addr))
 	checkNoProblems(t, tr)

@@ -17,7 +17,6 @@ import (
 
 	"github.com/gatehouse-auth/gatehouse/cookie"
 	"github.com/gatehouse-auth/gatehouse/e2e/harness"
-	"github.com/gatehouse-auth/gatehouse/oauth/oidctest"
 )
 
 // sessionCookie is the session cookie's name: the default cookieName.
@@ -29,18 +28,20 @@ const sessionCookie = "_oauth2_proxy"
 // example.com, straight to the provider without a sign-in page, and then
 // more. Separately named middlewares guarantee separate instances of the
 // plugin, whatever Traefik shares between routers.
-func lifecycleConfig(issuer, upstream, secret string, hosts []string, more options) string {
-	d := dynamic{services: []service{{name: "app", url: upstream}}}
-	for i, host := range hosts {
-		name := fmt.Sprintf("gatehouse-%d", i)
-		d.routers = append(d.routers, router{name: fmt.Sprintf("app-%d", i), rule: hostRule(host), middleware: name, service: "app"})
-		d.middlewares = append(d.middlewares, middleware{name: name, options: gatehouseOptions(issuer, secret, options{
-			"cookieSecure":       "false",
-			"emailDomains":       "example.com",
-			"skipProviderButton": "true",
-		}, more)})
+func lifecycleConfig(hosts []string, more options) configFunc {
+	return func(issuer, upstream, secret string) string {
+		d := dynamic{services: []service{{name: "app", url: upstream}}}
+		for i, host := range hosts {
+			name := fmt.Sprintf("gatehouse-%d", i)
+			d.routers = append(d.routers, router{name: fmt.Sprintf("app-%d", i), rule: hostRule(host), middleware: name, service: "app"})
+			d.middlewares = append(d.middlewares, middleware{name: name, options: gatehouseOptions(issuer, secret, options{
+				"cookieSecure":       "false",
+				"emailDomains":       "example.com",
+				"skipProviderButton": "true",
+			}, more)})
+		}
+		return d.yaml()
 	}
-	return d.yaml()
 }
 
 // reply is what a request sent by sendOnce got back.
@@ -173,12 +174,9 @@ const (
 func TestRefreshBurstThroughTraefik(t *testing.T) {
 	const burst = 50
 	const cookieRefresh = 2 * time.Second
-	idp := oidctest.New(t)
-	app := echoApp(t)
 	hosts := []string{"app.localhost", "app2.localhost"}
-	tr := harness.Start(t, harness.Options{Dynamic: lifecycleConfig(idp.Issuer(), app.URL, cookieSecret(t), hosts,
-		options{"clientSecret": "secret", "cookieRefresh": "2s"})})
-	checkNoProblems(t, tr)
+	idp, tr := startGatehouse(t, http.HandlerFunc(echo), lifecycleConfig(hosts,
+		options{"clientSecret": "secret", "cookieRefresh": "2s"}))
 
 	signedIn := time.Now()
 	cookies := signedInHeader(t, tr.Client(), tr.URL(hosts[0], "/"))
@@ -295,16 +293,9 @@ func TestProviderDownDuringRefreshThroughTraefik(t *testing.T) {
 		every         = 400 * time.Millisecond
 		probes        = 20 // to 8 s after the sign-in
 	)
-	idp := oidctest.New(t)
-	app := echoApp(t)
 	host := "app.localhost"
-	tr := harness.Start(t, harness.Options{Dynamic: lifecycleConfig(idp.Issuer(), app.URL, cookieSecret(t), []string{host},
-		options{"clientSecret": "secret", "cookieRefresh": "1s", "cookieExpire": "6s"})})
-	checkNoProblems(t, tr)
-	issuer, err := url.Parse(idp.Issuer())
-	if err != nil {
-		t.Fatal(err)
-	}
+	idp, tr := startGatehouse(t, http.HandlerFunc(echo), lifecycleConfig([]string{host},
+		options{"clientSecret": "secret", "cookieRefresh": "1s", "cookieExpire": "6s"}))
 
 	before := time.Now()
 	cookies := signedInHeader(t, tr.Client(), tr.URL(host, "/"))
@@ -354,7 +345,7 @@ func TestProviderDownDuringRefreshThroughTraefik(t *testing.T) {
 				t.Errorf("%s, past cookieExpire: API call: %s, want 401", at, p.api)
 			}
 			loc, _ := url.Parse(p.nav.header.Get("Location"))
-			toSignIn := loc != nil && (loc.Host == issuer.Host && loc.Path == "/authorize" || strings.HasPrefix(loc.Path, "/oauth2/sign_in"))
+			toSignIn := loc != nil && (loc.Host == idpHost(idp) && loc.Path == "/authorize" || strings.HasPrefix(loc.Path, "/oauth2/sign_in"))
 			if p.nav.err != nil || p.nav.status != http.StatusFound || !toSignIn {
 				t.Errorf("%s, past cookieExpire: navigation: %s, want 302 to sign in", at, p.nav)
 			}
@@ -368,18 +359,15 @@ func TestProviderDownDuringRefreshThroughTraefik(t *testing.T) {
 // within 10 s of the change, without a restart or a new configuration.
 func TestClientSecretRotationThroughTraefik(t *testing.T) {
 	const within = 10 * time.Second
-	idp := oidctest.New(t)
-	idp.SetClient("gatehouse", "s1")
-	app := echoApp(t)
 	dir := t.TempDir()
 	secretPath := filepath.Join(dir, "client-secret")
 	if err := os.WriteFile(secretPath, []byte("s1\n"), 0o600); err != nil {
 		t.Fatal(err)
 	}
 	host := "app.localhost"
-	tr := harness.Start(t, harness.Options{Dynamic: lifecycleConfig(idp.Issuer(), app.URL, cookieSecret(t), []string{host},
-		options{"clientSecretFile": secretPath})})
-	checkNoProblems(t, tr)
+	idp, tr := startGatehouse(t, http.HandlerFunc(echo), lifecycleConfig([]string{host},
+		options{"clientSecretFile": secretPath}))
+	idp.SetClient("gatehouse", "s1")
 	page := tr.URL(host, "/after-rotation")
 
 	signIn(t, tr.Client(), page)
@@ -428,16 +416,9 @@ func TestClientSecretRotationThroughTraefik(t *testing.T) {
 // provider's end_session_endpoint with the session's ID token as
 // id_token_hint and the validated rd as post_logout_redirect_uri.
 func TestOIDCLogoutThroughTraefik(t *testing.T) {
-	idp := oidctest.New(t)
-	app := echoApp(t)
 	host := "app.localhost"
-	tr := harness.Start(t, harness.Options{Dynamic: lifecycleConfig(idp.Issuer(), app.URL, cookieSecret(t), []string{host},
-		options{"clientSecret": "secret", "oidcLogout": "true"})})
-	checkNoProblems(t, tr)
-	issuer, err := url.Parse(idp.Issuer())
-	if err != nil {
-		t.Fatal(err)
-	}
+	idp, tr := startGatehouse(t, http.HandlerFunc(echo), lifecycleConfig([]string{host},
+		options{"clientSecret": "secret", "oidcLogout": "true"}))
 	appURL, err := url.Parse(tr.URL(host, "/"))
 	if err != nil {
 		t.Fatal(err)
@@ -457,7 +438,7 @@ func TestOIDCLogoutThroughTraefik(t *testing.T) {
 	loc := hop.Location
 	// Logged without the ID token's value.
 	t.Logf("oidc logout: sign-out -> %d %s://%s%s with %s", hop.Status, loc.Scheme, loc.Host, loc.Path, queryNames(loc))
-	if loc.Host != issuer.Host || loc.Path != "/logout" {
+	if loc.Host != idpHost(idp) || loc.Path != "/logout" {
 		t.Fatalf("sign-out redirects to %s, want the provider's end_session_endpoint %s/logout", loc, idp.Issuer())
 	}
 	q := loc.Query()

@@ -126,12 +126,3 @@ func TestSiblingHostsShareOneSession(t *testing.T) {
 		t.Errorf("a after signing out on b: %s, want 302 to the provider", hop)
 	}
 }
-
-// idpHost returns the provider's host:port.
-func idpHost(idp *oidctest.Provider) string {
-	u, err := url.Parse(idp.Issuer())
-	if err != nil {
-		panic(err)
-	}
-	return u.Host
-}

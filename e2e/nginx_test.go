@@ -190,13 +190,10 @@ func TestNginxAuthRequest(t *testing.T) {
 	app := echoApp(t)
 	// As the README says, Traefik trusts nginx's X-Forwarded-* headers:
 	// X-Forwarded-Uri tells Gatehouse which page auth_request asks about.
-	tr := harness.Start(t, harness.Options{
+	tr := startTraefik(t, harness.Options{
 		Dynamic:    nginxGatehouseConfig(idp.Issuer(), cookieSecret(t)),
 		TrustedIPs: []string{"127.0.0.1/32"},
 	})
-	if problems := tr.Problems(); len(problems) > 0 {
-		t.Fatalf("Traefik reports configuration problems:\n%s", strings.Join(problems, "\n"))
-	}
 	ngx := startNginx(t, map[string]string{
 		"app.example.com":       "app.localhost",
 		"http://127.0.0.1:8080": "http://" + tr.Addr,

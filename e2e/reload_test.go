@@ -73,8 +73,7 @@ func TestReloads(t *testing.T) {
 	t.Cleanup(app.Close)
 	secret := cookieSecret(t)
 	config := func(variant int) string { return reloadConfig(variant, idp.Issuer(), app.URL, secret) }
-	tr := harness.Start(t, harness.Options{Dynamic: config(0), Metrics: true})
-	checkNoProblems(t, tr)
+	tr := startTraefik(t, harness.Options{Dynamic: config(0), Metrics: true})
 
 	signedIn := tr.Client()
 	signIn(t, signedIn, tr.URL("app.localhost", "/start-here"))

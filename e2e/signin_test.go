@@ -1,48 +1,14 @@
 package e2e
 
 import (
-	"crypto/rand"
-	"encoding/base64"
-	"encoding/json"
 	"fmt"
 	"net/http"
-	"net/http/httptest"
 	"net/url"
 	"strings"
 	"testing"
 
 	"github.com/gatehouse-auth/gatehouse/e2e/harness"
-	"github.com/gatehouse-auth/gatehouse/oauth/oidctest"
 )
-
-// echoed is what the upstream app received, as echoApp writes it back.
-type echoed struct {
-	Method     string
-	RequestURI string
-	Header     http.Header
-}
-
-// echoApp is an upstream application that answers every request with the
-// method, request URI and headers it received, as JSON.
-func echoApp(t *testing.T) *httptest.Server {
-	t.Helper()
-	app := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		w.Header().Set("Content-Type", "application/json")
-		json.NewEncoder(w).Encode(echoed{Method: r.Method, RequestURI: r.RequestURI, Header: r.Header})
-	}))
-	t.Cleanup(app.Close)
-	return app
-}
-
-// cookieSecret returns a fresh cookieSecret option value: base64 of 32 random bytes.
-func cookieSecret(t *testing.T) string {
-	t.Helper()
-	b := make([]byte, 32)
-	if _, err := rand.Read(b); err != nil {
-		t.Fatal(err)
-	}
-	return base64.StdEncoding.EncodeToString(b)
-}
 
 // appConfig routes Host(`app.localhost`) through the plugin to upstream, and
 // Host(`ops.localhost`) to the same upstream through a second instance that
@@ -73,17 +39,8 @@ func appConfig(issuer, upstream, secret string) string {
 }
 
 func TestSignInThroughRealTraefik(t *testing.T) {
-	idp := oidctest.New(t)
-	app := echoApp(t)
-	tr := harness.Start(t, harness.Options{Dynamic: appConfig(idp.Issuer(), app.URL, cookieSecret(t))})
-	if problems := tr.Problems(); len(problems) > 0 {
-		t.Fatalf("Traefik reports configuration problems:\n%s", strings.Join(problems, "\n"))
-	}
+	idp, tr := startGatehouse(t, http.HandlerFunc(echo), appConfig)
 	client := tr.Client()
-	issuer, err := url.Parse(idp.Issuer())
-	if err != nil {
-		t.Fatal(err)
-	}
 	appOrigin := tr.URL("app.localhost", "")
 	page := tr.URL("app.localhost", "/some/page?x=1")
 
@@ -122,7 +79,7 @@ func TestSignInThroughRealTraefik(t *testing.T) {
 			return nil
 		}},
 		{"Gatehouse redirects to the provider's authorization endpoint", false, func(loc *url.URL) error {
-			if loc.Host != issuer.Host || loc.Path != "/authorize" {
+			if loc.Host != idpHost(idp) || loc.Path != "/authorize" {
 				return fmt.Errorf("want the provider's %s/authorize", idp.Issuer())
 			}
 			q := loc.Query()
@@ -298,45 +255,6 @@ func doOnce(tr *harness.Traefik, req *http.Request) (harness.Hop, error) {
 // origin returns u's scheme://host.
 func origin(u *url.URL) string {
 	return u.Scheme + "://" + u.Host
-}
-
-func decodeEcho(t *testing.T, hop harness.Hop) echoed {
-	t.Helper()
-	if hop.Status != http.StatusOK {
-		t.Fatalf("final response: %s, want 200 from the app; body: %.500s", hop, hop.Body)
-	}
-	var got echoed
-	if err := json.Unmarshal(hop.Body, &got); err != nil {
-		t.Fatalf("final response is not the app's echo: %v; body: %.500s", err, hop.Body)
-	}
-	return got
-}
-
-// checkIdentity checks that the app got the signed-in user's identity headers,
-// once each, whatever the client sent under those names.
-func checkIdentity(t *testing.T, got echoed) {
-	t.Helper()
-	for _, h := range []struct{ name, want string }{
-		{"X-Forwarded-Email", "alice@example.com"},
-		{"X-Forwarded-User", "u-123"},
-	} {
-		if v := got.Header.Values(h.name); len(v) != 1 || v[0] != h.want {
-			t.Errorf("app received %s = %q, want [%q]", h.name, v, h.want)
-		}
-	}
-}
-
-// checkNoCookies checks that none of names reached the app.
-func checkNoCookies(t *testing.T, got echoed, names []string) {
-	t.Helper()
-	r := http.Request{Header: got.Header}
-	for _, c := range r.Cookies() {
-		for _, n := range names {
-			if c.Name == n {
-				t.Errorf("app received Gatehouse's cookie %s; stripAuthCookies should remove it", n)
-			}
-		}
-	}
 }
 
 // setCookieNames returns the names of the cookies set by responses from origin.

@@ -9,7 +9,6 @@ import (
 	"io"
 	"net"
 	"net/http"
-	"net/http/httptest"
 	"net/url"
 	"strings"
 	"testing"
@@ -17,7 +16,6 @@ import (
 
 	"github.com/gatehouse-auth/gatehouse/e2e/demoapp"
 	"github.com/gatehouse-auth/gatehouse/e2e/harness"
-	"github.com/gatehouse-auth/gatehouse/oauth/oidctest"
 )
 
 // TestWebSocketAndServerSentEvents checks that long-lived responses work
@@ -26,11 +24,7 @@ import (
 // server-sent events, which needs each event flushed. Both break when a
 // middleware wraps the ResponseWriter and loses Hijacker or Flusher.
 func TestWebSocketAndServerSentEvents(t *testing.T) {
-	idp := oidctest.New(t)
-	app := httptest.NewServer(demoapp.Handler())
-	t.Cleanup(app.Close)
-	tr := harness.Start(t, harness.Options{Dynamic: appConfig(idp.Issuer(), app.URL, cookieSecret(t))})
-	checkNoProblems(t, tr)
+	_, tr := startGatehouse(t, demoapp.Handler(), appConfig)
 	client := tr.Client()
 	host := "app.localhost"
 
