@@ -36,7 +36,7 @@ func TestReadmeDockerLabelsExample(t *testing.T) {
 	docker := harness.StartDocker(t, harness.Container{Name: "app", Labels: labels, IP: "127.0.0.1", Ports: []int{port}})
 	tr := harness.Start(t, harness.Options{DockerEndpoint: docker.Endpoint})
 	client := httpsClient(tr)
-	origin := "https://app.localhost:" + strconv.Itoa(tr.Port)
+	origin := httpsURL(tr, "app.localhost", "")
 
 	// The file provider's configuration is served once Start returns; the
 	// docker provider's arrives on its own schedule.

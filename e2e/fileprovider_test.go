@@ -3,7 +3,6 @@ package e2e
 import (
 	"net/http"
 	"net/url"
-	"strconv"
 	"testing"
 	"time"
 
@@ -22,7 +21,7 @@ func TestReadmeFileProviderExample(t *testing.T) {
 	})
 	tr := startTraefik(t, harness.Options{Dynamic: dynamic})
 	client := httpsClient(tr)
-	origin := "https://app.localhost:" + strconv.Itoa(tr.Port)
+	origin := httpsURL(tr, "app.localhost", "")
 
 	// A skipAuthRoutes path answers without a session, and without identity.
 	if hop := get(t, client, origin+"/healthz"); hop.Status != http.StatusOK || decodeEcho(t, hop).Header.Get("X-Forwarded-Email") != "" {
@@ -145,18 +144,4 @@ func allStringsConfig(issuer, upstream, secret string) string {
 		"authResponseHeaders": "X-Auth-Request-User,X-Auth-Request-Email",
 		"stripAuthCookies":    "true",
 	})).yaml()
-}
-
-// findSetCookie returns the last cookie called name that a hop set with a
-// value, or nil.
-func findSetCookie(hops []harness.Hop, name string) *http.Cookie {
-	var found *http.Cookie
-	for _, h := range hops {
-		for _, c := range (&http.Response{Header: h.Header}).Cookies() {
-			if c.Name == name && c.Value != "" && c.MaxAge >= 0 {
-				found = c
-			}
-		}
-	}
-	return found
 }

@@ -3,7 +3,6 @@ package e2e
 import (
 	"net/http"
 	"net/http/httptest"
-	"strconv"
 	"strings"
 	"sync/atomic"
 	"testing"
@@ -38,7 +37,7 @@ func TestReadmeForwardAuthExample(t *testing.T) {
 	tr.WriteDynamic(withErrorsVariant(t, readme, tr.Addr))
 	checkNoProblems(t, tr)
 	client := httpsClient(tr)
-	origin := "https://app.localhost:" + strconv.Itoa(tr.Port)
+	origin := httpsURL(tr, "app.localhost", "")
 
 	// Not signed in: an API call gets Gatehouse's 401 through forwardAuth,
 	// and the app never sees it.
@@ -74,7 +73,7 @@ func TestReadmeForwardAuthExample(t *testing.T) {
 	// sign-in page (with the 401 the errors middleware caught), and its
 	// button signs in and lands on the page asked for.
 	errorsClient := httpsClient(tr)
-	errorsPage := "https://errors.localhost:" + strconv.Itoa(tr.Port) + "/reports?y=2"
+	errorsPage := httpsURL(tr, "errors.localhost", "/reports?y=2")
 	first := navigate(t, errorsClient, errorsPage)
 	if last := first[len(first)-1]; last.Status != http.StatusUnauthorized || signInButton(last) == nil {
 		t.Errorf("errors layout without a session: %s, want 401 with the sign-in page", last)

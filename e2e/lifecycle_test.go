@@ -15,12 +15,8 @@ import (
 	"testing"
 	"time"
 
-	"github.com/gatehouse-auth/gatehouse/cookie"
 	"github.com/gatehouse-auth/gatehouse/e2e/harness"
 )
-
-// sessionCookie is the session cookie's name: the default cookieName.
-const sessionCookie = "_oauth2_proxy"
 
 // lifecycleConfig routes each of hosts to upstream through a middleware of
 // its own (gatehouse-0, gatehouse-1, ...), all with the same options: the
@@ -65,14 +61,6 @@ func (r reply) String() string {
 	return s
 }
 
-// rawClient returns an HTTP client for tr without a cookie jar: each request
-// carries exactly the Cookie header it is given.
-func rawClient(tr *harness.Traefik) *http.Client {
-	c := tr.Client()
-	c.HTTP.Jar = nil
-	return c.HTTP
-}
-
 // sendOnce sends a GET for target with the given Cookie and Accept headers,
 // following no redirect. It is safe for concurrent use: failures are in the
 // reply, never reported to a test.
@@ -111,58 +99,11 @@ func fromApp(r reply, requestURI string) error {
 	return nil
 }
 
-// sessionCookies returns the live session cookies (the session cookie and its
-// chunks, with a value and not expired) among cookies.
-func sessionCookies(cookies []*http.Cookie) []*http.Cookie {
-	var live []*http.Cookie
-	for _, c := range cookies {
-		if cookie.IsPart(sessionCookie, c.Name) && c.Value != "" && c.MaxAge >= 0 {
-			live = append(live, c)
-		}
-	}
-	return live
-}
-
-// setSession returns the session cookies a response sets.
-func setSession(h http.Header) []*http.Cookie {
-	return sessionCookies((&http.Response{Header: h}).Cookies())
-}
-
-// cookieHeader returns the Cookie header a browser sends for cookies.
-func cookieHeader(cookies []*http.Cookie) string {
-	pairs := make([]string, len(cookies))
-	for i, c := range cookies {
-		pairs[i] = c.Name + "=" + c.Value
-	}
-	return strings.Join(pairs, "; ")
-}
-
-// signedInHeader signs c in at page and returns the Cookie header of the
-// session it got, as the browser would send it to page's host.
-func signedInHeader(t *testing.T, c *harness.Client, page string) string {
-	t.Helper()
-	signIn(t, c, page)
-	u, err := url.Parse(page)
-	if err != nil {
-		t.Fatal(err)
-	}
-	live := sessionCookies(c.Jar.Cookies(u))
-	if len(live) == 0 {
-		t.Fatalf("after signing in at %s the browser holds no %s cookie", page, sessionCookie)
-	}
-	return cookieHeader(live)
-}
-
 // sleepUntil sleeps until t: for a time-based rule (cookieRefresh,
 // cookieExpire) to apply, not to wait for readiness.
 func sleepUntil(t time.Time) {
 	time.Sleep(time.Until(t))
 }
-
-const (
-	acceptHTML = "text/html,application/xhtml+xml;q=0.9,*/*;q=0.8"
-	acceptJSON = "application/json"
-)
 
 // TestRefreshBurstThroughTraefik sends 50 concurrent requests carrying one
 // session across its cookieRefresh boundary, through two routers with two
@@ -179,13 +120,13 @@ func TestRefreshBurstThroughTraefik(t *testing.T) {
 		options{"clientSecret": "secret", "cookieRefresh": "2s"}))
 
 	signedIn := time.Now()
-	cookies := signedInHeader(t, tr.Client(), tr.URL(hosts[0], "/"))
+	cookies := cookieHeader(signedInCookies(t, tr.Client(), tr.URL(hosts[0], "/")))
 	if n := idp.Requests("refresh"); n != 0 {
 		t.Fatalf("refresh grants after sign-in = %d, want 0", n)
 	}
 	sleepUntil(signedIn.Add(cookieRefresh + 500*time.Millisecond))
 
-	client := rawClient(tr)
+	client := jarless(tr).HTTP
 	replies := make([]reply, burst)
 	start := make(chan struct{})
 	var wg sync.WaitGroup
@@ -298,7 +239,7 @@ func TestProviderDownDuringRefreshThroughTraefik(t *testing.T) {
 		options{"clientSecret": "secret", "cookieRefresh": "1s", "cookieExpire": "6s"}))
 
 	before := time.Now()
-	cookies := signedInHeader(t, tr.Client(), tr.URL(host, "/"))
+	cookies := cookieHeader(signedInCookies(t, tr.Client(), tr.URL(host, "/")))
 	after := time.Now()
 	idp.SetHandler("refresh", http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		http.Error(w, "down for maintenance", http.StatusServiceUnavailable)
@@ -309,7 +250,7 @@ func TestProviderDownDuringRefreshThroughTraefik(t *testing.T) {
 	// before the second in which cookieExpire after it began falls.
 	validUntil := before.Add(cookieExpire).Truncate(time.Second)
 	endedBy := after.Add(cookieExpire)
-	client := rawClient(tr)
+	client := jarless(tr).HTTP
 	var seen []probe
 	for i := 1; i <= probes; i++ {
 		sleepUntil(after.Add(time.Duration(i) * every))
@@ -419,17 +360,8 @@ func TestOIDCLogoutThroughTraefik(t *testing.T) {
 	host := "app.localhost"
 	idp, tr := startGatehouse(t, http.HandlerFunc(echo), lifecycleConfig([]string{host},
 		options{"clientSecret": "secret", "oidcLogout": "true"}))
-	appURL, err := url.Parse(tr.URL(host, "/"))
-	if err != nil {
-		t.Fatal(err)
-	}
-
 	c := tr.Client()
-	signIn(t, c, tr.URL(host, "/"))
-	held := sessionCookies(c.Jar.Cookies(appURL))
-	if len(held) == 0 {
-		t.Fatalf("after sign-in the browser holds no %s cookie", sessionCookie)
-	}
+	held := signedInCookies(t, c, tr.URL(host, "/"))
 
 	hop := get(t, c, tr.URL(host, "/oauth2/sign_out?rd=%2Fbye"), "Accept", acceptHTML)
 	if hop.Status != http.StatusFound || hop.Location == nil {
@@ -456,24 +388,11 @@ func TestOIDCLogoutThroughTraefik(t *testing.T) {
 			claims["sub"], claims["aud"], claims["iss"], idp.Issuer())
 	}
 
-	expired := map[string]bool{}
-	for _, ck := range (&http.Response{Header: hop.Header}).Cookies() {
-		if ck.MaxAge < 0 {
-			expired[ck.Name] = true
-		}
-	}
-	for _, ck := range held {
-		if !expired[ck.Name] {
-			t.Errorf("sign-out did not expire cookie %s; Set-Cookie: %q", ck.Name, hop.Header.Values("Set-Cookie"))
-		}
-	}
-	if left := c.Jar.Cookies(appURL); len(left) > 0 {
-		t.Errorf("after sign-out the browser still holds cookies %v", left)
-	}
+	checkSignedOut(t, hop, cookieNames(held), c, tr.URL(host, "/"))
 
 	// The provider ends its session and sends the browser back to rd, where
 	// Gatehouse no longer knows it.
-	back := c.Do(t, mustRequest(t, loc.String()))
+	back := get(t, c, loc.String())
 	if back.Status != http.StatusFound || back.Location == nil || back.Location.String() != tr.URL(host, "/bye") {
 		t.Errorf("the provider's logout: %s, want 302 to %s", back, tr.URL(host, "/bye"))
 	}
@@ -493,16 +412,6 @@ func queryNames(u *url.URL) []string {
 	}
 	sort.Strings(names)
 	return names
-}
-
-// mustRequest returns a GET for target.
-func mustRequest(t *testing.T, target string) *http.Request {
-	t.Helper()
-	req, err := http.NewRequest(http.MethodGet, target, nil)
-	if err != nil {
-		t.Fatal(err)
-	}
-	return req
 }
 
 // jwtClaims returns the claims of a compact JWS, unverified: enough to tell

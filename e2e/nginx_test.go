@@ -48,6 +48,9 @@ http {
 }
 `
 
+// acceptPage is the Accept header of the page loads the nginx scenarios send.
+const acceptPage = "text/html,application/xhtml+xml"
+
 // nginxCookieRefresh is the test's cookieRefresh: after it, the auth answer
 // refreshes the session and sets its cookies anew, which nginx must pass on.
 const nginxCookieRefresh = time.Second
@@ -215,7 +218,7 @@ func TestNginxAuthRequest(t *testing.T) {
 	}
 
 	t.Run("skipAuthRoutes path without a session", func(t *testing.T) {
-		hop := harness.NewClient(ngx.Addr).Do(t, browserRequest(t, ngx.URL("app.localhost", "/public/info?y=2")))
+		hop := get(t, harness.NewClient(ngx.Addr), ngx.URL("app.localhost", "/public/info?y=2"), "Accept", acceptPage)
 		got := decodeEcho(t, hop)
 		if got.RequestURI != "/public/info?y=2" {
 			t.Errorf("app received %s, want /public/info?y=2", got.RequestURI)
@@ -244,7 +247,7 @@ func signInThroughNginx(t *testing.T, ngx *nginx, idp *oidctest.Provider, wantCo
 
 	// No session: auth_request gets 401 and nginx shows the sign-in page
 	// in place of the app, through error_page.
-	first := client.Do(t, browserRequest(t, page))
+	first := get(t, client, page, "Accept", acceptPage)
 	if first.Status != http.StatusOK || !strings.Contains(string(first.Body), "Sign in") {
 		t.Fatalf("unauthenticated page: %s, want 200 with Gatehouse's sign-in page; body: %.500s", first, first.Body)
 	}
@@ -265,7 +268,7 @@ func signInThroughNginx(t *testing.T, ngx *nginx, idp *oidctest.Provider, wantCo
 		t.Fatalf("sign-in link = %s, want /oauth2/start?rd=%s", start, page)
 	}
 
-	hops := client.Follow(t, browserRequest(t, start.String()))
+	hops := client.Follow(t, newRequest(t, start.String(), "Accept", acceptPage))
 	signedInAt := time.Now()
 	t.Logf("hops:\n%s", harness.FormatHops(hops))
 	if len(hops) != 4 {
@@ -295,18 +298,15 @@ func signInThroughNginx(t *testing.T, ngx *nginx, idp *oidctest.Provider, wantCo
 
 	// The session lets the next request through, and the identity headers
 	// are nginx's, whatever the browser sent under the same names.
-	req := browserRequest(t, ngx.URL("app.localhost", "/other"))
-	req.Header.Set("X-User", "mallory")
-	req.Header.Set("X-Email", "evil@x")
-	req.Header.Set("X-Access-Token", "forged")
-	again := client.Do(t, req)
+	again := get(t, client, ngx.URL("app.localhost", "/other"),
+		"Accept", acceptPage, "X-User", "mallory", "X-Email", "evil@x", "X-Access-Token", "forged")
 	if again.Status != http.StatusOK {
 		t.Fatalf("signed-in request: %s, want 200 from the app; body: %.500s", again, again.Body)
 	}
 	// Before cookieRefresh, the auth answer leaves the cookies alone (the
 	// check is skipped on a machine so slow that the refresh is due).
 	if sc := again.Header.Values("Set-Cookie"); len(sc) > 0 && time.Since(signedInAt) < nginxCookieRefresh/2 {
-		t.Errorf("signed-in request set cookies %q; /oauth2/auth should leave a fresh session as it is", cookieNames(sc))
+		t.Errorf("signed-in request set cookies %q; /oauth2/auth should leave a fresh session as it is", cookieNames(setCookies(again.Header)))
 	}
 	got = decodeEcho(t, again)
 	if got.RequestURI != "/other" {
@@ -319,7 +319,7 @@ func signInThroughNginx(t *testing.T, ngx *nginx, idp *oidctest.Provider, wantCo
 	// the session's cookies anew. nginx must pass every one on: a browser
 	// left with one new chunk and one old would have to sign in again.
 	time.Sleep(time.Until(signedInAt.Add(nginxCookieRefresh)))
-	refreshed := client.Do(t, browserRequest(t, ngx.URL("app.localhost", "/refreshed")))
+	refreshed := get(t, client, ngx.URL("app.localhost", "/refreshed"), "Accept", acceptPage)
 	got = decodeEcho(t, refreshed)
 	checkNginxIdentity(t, got)
 	if got.Header.Get("X-Access-Token") == token {
@@ -330,8 +330,7 @@ func signInThroughNginx(t *testing.T, ngx *nginx, idp *oidctest.Provider, wantCo
 	if names := sessionCookieNames(refreshed); strings.Join(names, ",") != strings.Join(wantCookies, ",") {
 		t.Errorf("the refreshing answer set session cookies %q through nginx, want %q", names, wantCookies)
 	}
-	resp := http.Response{Header: refreshed.Header}
-	for _, c := range resp.Cookies() {
+	for _, c := range setCookies(refreshed.Header) {
 		if c.Path != "/" || !c.HttpOnly || c.SameSite != http.SameSiteLaxMode || c.Expires.IsZero() {
 			t.Errorf("cookie %s from nginx: path %q, HttpOnly %v, SameSite %v, expires %v; want /, HttpOnly, Lax, an expiry",
 				c.Name, c.Path, c.HttpOnly, c.SameSite, c.Expires)
@@ -339,23 +338,12 @@ func signInThroughNginx(t *testing.T, ngx *nginx, idp *oidctest.Provider, wantCo
 	}
 	// The browser's refreshed session is whole: the next request gets the
 	// refreshed token without signing in again.
-	after := client.Do(t, browserRequest(t, ngx.URL("app.localhost", "/after")))
+	after := get(t, client, ngx.URL("app.localhost", "/after"), "Accept", acceptPage)
 	got = decodeEcho(t, after)
 	checkNginxIdentity(t, got)
 	if got.Header.Get("X-Access-Token") != token {
 		t.Errorf("after the refresh the app received another access token than the refreshed one")
 	}
-}
-
-// browserRequest returns a GET of target as a browser navigating to it.
-func browserRequest(t *testing.T, target string) *http.Request {
-	t.Helper()
-	req, err := http.NewRequest(http.MethodGet, target, nil)
-	if err != nil {
-		t.Fatal(err)
-	}
-	req.Header.Set("Accept", "text/html,application/xhtml+xml")
-	return req
 }
 
 // checkNginxIdentity checks the headers nginx sets from Gatehouse's auth
@@ -378,9 +366,8 @@ func checkNginxIdentity(t *testing.T, got echoed) {
 // sessionCookieNames returns the names of the session cookies (not expired)
 // a response sets, in order.
 func sessionCookieNames(h harness.Hop) []string {
-	resp := http.Response{Header: h.Header}
 	var names []string
-	for _, c := range resp.Cookies() {
+	for _, c := range setCookies(h.Header) {
 		if strings.HasPrefix(c.Name, "_oauth2_proxy") && !strings.Contains(c.Name, "_csrf_") && c.MaxAge >= 0 {
 			names = append(names, c.Name)
 		}
@@ -397,16 +384,6 @@ func logCookieSizes(t *testing.T, h harness.Hop) {
 		sizes = append(sizes, fmt.Sprintf("%s (%d bytes)", name, len(sc)))
 	}
 	t.Logf("%s set %s", h.URL.Path, strings.Join(sizes, ", "))
-}
-
-// cookieNames returns the names of Set-Cookie header values.
-func cookieNames(setCookies []string) []string {
-	resp := http.Response{Header: http.Header{"Set-Cookie": setCookies}}
-	var names []string
-	for _, c := range resp.Cookies() {
-		names = append(names, c.Name)
-	}
-	return names
 }
 
 // TestNginxForwardsSplitAuthCookies checks the README nginx example's
@@ -453,7 +430,7 @@ func TestNginxForwardsSplitAuthCookies(t *testing.T) {
 			mu.Lock()
 			setCookies = tc.set
 			mu.Unlock()
-			hop := harness.NewClient(ngx.Addr).Do(t, browserRequest(t, ngx.URL("app.localhost", "/")))
+			hop := get(t, harness.NewClient(ngx.Addr), ngx.URL("app.localhost", "/"), "Accept", acceptPage)
 			if hop.Status != http.StatusOK {
 				t.Fatalf("GET /: %s, want 200 from the app", hop)
 			}

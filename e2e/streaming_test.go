@@ -9,7 +9,6 @@ import (
 	"io"
 	"net"
 	"net/http"
-	"net/url"
 	"strings"
 	"testing"
 	"time"
@@ -37,11 +36,7 @@ func TestWebSocketAndServerSentEvents(t *testing.T) {
 	}
 
 	signIn(t, client, tr.URL(host, "/"))
-	site, err := url.Parse(tr.URL(host, "/"))
-	if err != nil {
-		t.Fatal(err)
-	}
-	cookies := client.Jar.Cookies(site)
+	cookies := cookiesFor(t, client, tr.URL(host, "/"))
 
 	t.Run("WebSocket", func(t *testing.T) {
 		status, echoes, err := websocketEcho(tr, host, cookies, "hello", "second message")
@@ -54,12 +49,7 @@ func TestWebSocketAndServerSentEvents(t *testing.T) {
 	})
 
 	t.Run("ServerSentEvents", func(t *testing.T) {
-		req, err := http.NewRequest(http.MethodGet, tr.URL(host, "/events"), nil)
-		if err != nil {
-			t.Fatal(err)
-		}
-		req.Header.Set("Accept", "text/event-stream")
-		resp, err := client.HTTP.Do(req)
+		resp, err := client.HTTP.Do(newRequest(t, tr.URL(host, "/events"), "Accept", "text/event-stream"))
 		if err != nil {
 			t.Fatal(err)
 		}
