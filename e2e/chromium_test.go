@@ -128,47 +128,26 @@ func startChromedriver(t *testing.T) *webdriver.Client {
 	bin := requireProgram(t, "chromedriver", "chromium-driver", "/usr/bin/chromedriver")
 	kept := artifactDir(t, "chromedriver")
 	logPath := filepath.Join(kept, "chromedriver.log")
-	for attempt := 1; ; attempt++ {
-		port := freeLocalPort(t)
-		d, err := startDaemon("chromedriver", logPath, bin, "--port="+strconv.Itoa(port), "--log-level=INFO")
-		if err != nil {
-			t.Fatal(err)
-		}
-		client := webdriver.New("http://127.0.0.1:" + strconv.Itoa(port))
-		err = waitReady(d, client, chromedriverStartTimeout)
-		if err == nil {
-			t.Cleanup(func() { d.stop(5 * time.Second) })
-			return client
-		}
-		d.stop(time.Second)
-		log, _ := os.ReadFile(logPath)
-		if attempt < 3 && strings.Contains(string(log), "bind() failed") {
-			t.Logf("chromedriver: port %d taken; retrying", port)
-			continue
-		}
-		t.Fatalf("chromedriver: %v\n%s", err, tail(string(log), 40))
-	}
-}
-
-// waitReady polls the WebDriver status until it says ready, d exits, or
-// timeout passes.
-func waitReady(d *daemon, client *webdriver.Client, timeout time.Duration) error {
-	deadline := time.Now().Add(timeout)
-	for {
-		ctx, cancel := context.WithTimeout(context.Background(), time.Second)
-		ready := client.Ready(ctx)
-		cancel()
-		if ready {
-			return nil
-		}
-		if d.exited() {
-			return fmt.Errorf("exited (%v) before it was ready", d.err)
-		}
-		if time.Now().After(deadline) {
-			return fmt.Errorf("not ready after %v", timeout)
-		}
-		time.Sleep(50 * time.Millisecond)
-	}
+	port := server{
+		name: "chromedriver",
+		start: func(port int) (*daemon, error) {
+			return startDaemon("chromedriver", logPath, bin, "--port="+strconv.Itoa(port), "--log-level=INFO")
+		},
+		ready: func(d *daemon, port int) error {
+			client := webdriver.New("http://" + localAddr(port))
+			return d.waitUntil("ready", chromedriverStartTimeout, func() bool {
+				ctx, cancel := context.WithTimeout(context.Background(), time.Second)
+				defer cancel()
+				return client.Ready(ctx)
+			})
+		},
+		log: func() string {
+			log, _ := os.ReadFile(logPath)
+			return string(log)
+		},
+		portTaken: "bind() failed",
+	}.run(t)
+	return webdriver.New("http://" + localAddr(port))
 }
 
 // browser is one headless Chromium session of a test.

@@ -86,7 +86,6 @@ type nginx struct {
 	Addr string
 	// Port is Addr's port.
 	Port int
-	dir  string
 }
 
 // startNginx runs nginx in the foreground with the README's nginx example,
@@ -117,41 +116,36 @@ func startNginx(t *testing.T, values map[string]string) *nginx {
 			t.Logf("nginx's error log (kept in %s):\n%s", kept, tail(string(errors), 60))
 		}
 	})
-	// A port found free can be taken before nginx binds it: try again then.
-	for attempt := 1; ; attempt++ {
-		port := freeLocalPort(t)
-		addr := net.JoinHostPort("127.0.0.1", strconv.Itoa(port))
-		vals := map[string]string{"listen 80;": "listen " + addr + ";"}
-		for k, v := range values {
-			vals[k] = v
-		}
-		server, err := harness.Substitute(example, vals)
-		if err != nil {
-			t.Fatalf("README nginx example: %v", err)
-		}
-		conf := fmt.Sprintf(nginxConf, dir, indent(server, "    "))
-		if err := os.WriteFile(filepath.Join(dir, "nginx.conf"), []byte(conf), 0o644); err != nil {
-			t.Fatal(err)
-		}
-		d, err := startDaemon("nginx", filepath.Join(dir, "stdout.log"), bin,
-			"-g", "daemon off;", "-c", filepath.Join(dir, "nginx.conf"), "-p", dir+"/", "-e", filepath.Join(dir, "error.log"))
-		if err != nil {
-			t.Fatal(err)
-		}
-		err = waitListening(d, addr, nginxStartTimeout)
-		if err == nil {
-			t.Cleanup(func() { d.stop(5 * time.Second) })
-			return &nginx{Addr: addr, Port: port, dir: dir}
-		}
-		d.stop(time.Second)
-		log, _ := os.ReadFile(filepath.Join(dir, "error.log"))
-		if attempt < 3 && strings.Contains(string(log), "Address already in use") {
-			t.Logf("nginx: port %d taken; retrying", port)
-			continue
-		}
-		out, _ := os.ReadFile(filepath.Join(dir, "stdout.log"))
-		t.Fatalf("nginx: %v\n%s%s", err, out, tail(string(log), 40))
-	}
+	port := server{
+		name: "nginx",
+		start: func(port int) (*daemon, error) {
+			vals := map[string]string{"listen 80;": "listen " + localAddr(port) + ";"}
+			for k, v := range values {
+				vals[k] = v
+			}
+			block, err := harness.Substitute(example, vals)
+			if err != nil {
+				return nil, fmt.Errorf("README nginx example: %w", err)
+			}
+			conf := fmt.Sprintf(nginxConf, dir, indent(block, "    "))
+			if err := os.WriteFile(filepath.Join(dir, "nginx.conf"), []byte(conf), 0o644); err != nil {
+				return nil, err
+			}
+			return startDaemon("nginx", filepath.Join(dir, "stdout.log"), bin,
+				"-g", "daemon off;", "-c", filepath.Join(dir, "nginx.conf"), "-p", dir+"/", "-e", filepath.Join(dir, "error.log"))
+		},
+		ready: func(d *daemon, port int) error {
+			addr := localAddr(port)
+			return d.waitUntil("listening on "+addr, nginxStartTimeout, func() bool { return listening(addr) })
+		},
+		log: func() string {
+			out, _ := os.ReadFile(filepath.Join(dir, "stdout.log"))
+			errors, _ := os.ReadFile(filepath.Join(dir, "error.log"))
+			return string(out) + string(errors)
+		},
+		portTaken: "Address already in use",
+	}.run(t)
+	return &nginx{Addr: localAddr(port), Port: port}
 }
 
 // URL returns an absolute URL on nginx under host.
@@ -168,15 +162,6 @@ func indent(s, prefix string) string {
 		}
 	}
 	return strings.Join(lines, "\n")
-}
-
-// tail returns the last n lines of s.
-func tail(s string, n int) string {
-	lines := strings.SplitAfter(s, "\n")
-	if len(lines) > n {
-		lines = lines[len(lines)-n:]
-	}
-	return strings.Join(lines, "")
 }
 
 // signInLink matches the link of Gatehouse's sign-in page.

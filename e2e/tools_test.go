@@ -14,6 +14,8 @@ import (
 	"os/exec"
 	"path/filepath"
 	"regexp"
+	"strconv"
+	"strings"
 	"syscall"
 	"testing"
 	"time"
@@ -119,24 +121,86 @@ func (d *daemon) stop(grace time.Duration) {
 	}
 }
 
-// waitListening polls until something accepts TCP connections on addr, d
-// exits, or timeout passes.
-func waitListening(d *daemon, addr string, timeout time.Duration) error {
+// waitUntil polls ready until it reports true, the program exits, or
+// timeout passes; what says what ready waits for ("listening on ...").
+func (d *daemon) waitUntil(what string, timeout time.Duration, ready func() bool) error {
 	deadline := time.Now().Add(timeout)
-	for {
-		conn, err := net.DialTimeout("tcp", addr, time.Second)
-		if err == nil {
-			conn.Close()
-			return nil
-		}
+	for !ready() {
 		if d.exited() {
-			return fmt.Errorf("%s exited (%v) before listening on %s", d.name, d.err, addr)
+			return fmt.Errorf("%s exited (%v) before %s", d.name, d.err, what)
 		}
 		if time.Now().After(deadline) {
-			return fmt.Errorf("%s not listening on %s after %v", d.name, addr, timeout)
+			return fmt.Errorf("%s not %s after %v", d.name, what, timeout)
 		}
-		time.Sleep(20 * time.Millisecond)
+		time.Sleep(50 * time.Millisecond)
 	}
+	return nil
+}
+
+// listening reports whether something accepts TCP connections on addr.
+func listening(addr string) bool {
+	conn, err := net.DialTimeout("tcp", addr, time.Second)
+	if err != nil {
+		return false
+	}
+	conn.Close()
+	return true
+}
+
+// localAddr returns the host:port of port on 127.0.0.1.
+func localAddr(port int) string {
+	return net.JoinHostPort("127.0.0.1", strconv.Itoa(port))
+}
+
+// server says how a test runs a server program on a port of 127.0.0.1.
+type server struct {
+	// name names the program in messages.
+	name string
+	// start starts the program listening on port.
+	start func(port int) (*daemon, error)
+	// ready waits until the program started on port serves.
+	ready func(d *daemon, port int) error
+	// log returns what the program has logged so far.
+	log func() string
+	// portTaken is what the log says when the port was taken before the
+	// program could bind it.
+	portTaken string
+}
+
+// run starts s on a free port, returns the port once s is ready, and stops
+// the program when the test ends. A port found free can be taken before the
+// program binds it: then run tries another, three ports at most. Any other
+// failure fails the test with the tail of the program's log.
+func (s server) run(t *testing.T) int {
+	t.Helper()
+	for attempt := 1; ; attempt++ {
+		port := freeLocalPort(t)
+		d, err := s.start(port)
+		if err != nil {
+			t.Fatal(err)
+		}
+		err = s.ready(d, port)
+		if err == nil {
+			t.Cleanup(func() { d.stop(5 * time.Second) })
+			return port
+		}
+		d.stop(time.Second)
+		log := s.log()
+		if attempt < 3 && strings.Contains(log, s.portTaken) {
+			t.Logf("%s: port %d taken; retrying", s.name, port)
+			continue
+		}
+		t.Fatalf("%s: %v\n%s", s.name, err, tail(log, 40))
+	}
+}
+
+// tail returns the last n lines of s.
+func tail(s string, n int) string {
+	lines := strings.SplitAfter(s, "\n")
+	if len(lines) > n {
+		lines = lines[len(lines)-n:]
+	}
+	return strings.Join(lines, "")
 }
 
 var artifactUnsafe = regexp.MustCompile(`[^A-Za-z0-9_.-]+`)
