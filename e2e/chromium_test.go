@@ -73,19 +73,9 @@ func TestBrowserSignInWithChromium(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	for _, tc := range []struct {
-		name    string
-		padding int
-		cookies []string
-	}{
-		{"one cookie", 0, []string{"_oauth2_proxy"}},
-		{"session split in two cookies", twoChunkPadding, []string{"_oauth2_proxy_0", "_oauth2_proxy_1"}},
-	} {
-		t.Run(tc.name, func(t *testing.T) {
-			idp.SetPadding(tc.padding)
-			signInWithChromium(t, driver, chromium, tr, idp, tc.cookies)
-		})
-	}
+	forEachSessionSize(t, idp, func(t *testing.T, cookies []string) {
+		signInWithChromium(t, driver, chromium, tr, idp, cookies)
+	})
 }
 
 // browserConfig routes Host(`app.localhost`) through Gatehouse to upstream

@@ -155,16 +155,11 @@ func checkAuthEndpoint(t *testing.T, tr *harness.Traefik, client *harness.Client
 	if hop.Status != http.StatusAccepted {
 		t.Fatalf("signed in: %s, want 202", hop)
 	}
-	for name, want := range map[string]string{
-		"X-Auth-Request-User":               "u-123",
-		"X-Auth-Request-Email":              "alice@example.com",
-		"X-Auth-Request-Groups":             "admins,staff",
-		"X-Auth-Request-Preferred-Username": "alice",
-	} {
-		if got := hop.Header.Values(name); len(got) != 1 || got[0] != want {
-			t.Errorf("signed in: /oauth2/auth answered %s = %q, want [%q]", name, got, want)
-		}
-	}
+	checkHeaders(t, "signed in: /oauth2/auth answered", hop.Header,
+		"X-Auth-Request-User", "u-123",
+		"X-Auth-Request-Email", "alice@example.com",
+		"X-Auth-Request-Groups", "admins,staff",
+		"X-Auth-Request-Preferred-Username", "alice")
 
 	// The same session on the host that wants group "ops": the browser
 	// would send it there with cookieDomains; here it is copied by hand.

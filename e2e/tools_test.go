@@ -19,6 +19,8 @@ import (
 	"syscall"
 	"testing"
 	"time"
+
+	"github.com/gatehouse-auth/gatehouse/oauth/oidctest"
 )
 
 // requireProgram returns the path of the program name, looked up in PATH and
@@ -222,4 +224,30 @@ func artifactDir(t *testing.T, suffix string) string {
 		t.Fatal(err)
 	}
 	return abs
+}
+
+// twoChunkPadding is the oidctest padding that makes a session need two
+// cookies of at most 4000 bytes each: its ID and access tokens carry the
+// padding, and the session keeps both. The session is then about 6.8 KB,
+// a kilobyte away from needing one chunk fewer or one more.
+const twoChunkPadding = 1200
+
+// forEachSessionSize runs test as a subtest for a session that fits one
+// cookie and for one split into two, with idp padding its tokens to match;
+// test gets the names of the session cookies to expect.
+func forEachSessionSize(t *testing.T, idp *oidctest.Provider, test func(t *testing.T, cookies []string)) {
+	t.Helper()
+	for _, size := range []struct {
+		name    string
+		padding int
+		cookies []string
+	}{
+		{"one cookie", 0, []string{"_oauth2_proxy"}},
+		{"session split in two cookies", twoChunkPadding, []string{"_oauth2_proxy_0", "_oauth2_proxy_1"}},
+	} {
+		t.Run(size.name, func(t *testing.T) {
+			idp.SetPadding(size.padding)
+			test(t, size.cookies)
+		})
+	}
 }

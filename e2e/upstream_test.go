@@ -4,6 +4,7 @@ import (
 	"encoding/json"
 	"net/http"
 	"net/http/httptest"
+	"net/url"
 	"testing"
 
 	"github.com/gatehouse-auth/gatehouse/e2e/harness"
@@ -48,14 +49,37 @@ func decodeEcho(t *testing.T, hop harness.Hop) echoed {
 // once each, whatever the client sent under those names.
 func checkIdentity(t *testing.T, got echoed) {
 	t.Helper()
-	for _, h := range []struct{ name, want string }{
-		{"X-Forwarded-Email", "alice@example.com"},
-		{"X-Forwarded-User", "u-123"},
-	} {
-		if v := got.Header.Values(h.name); len(v) != 1 || v[0] != h.want {
-			t.Errorf("app received %s = %q, want [%q]", h.name, v, h.want)
+	checkHeaders(t, "app received", got.Header, "X-Forwarded-Email", "alice@example.com", "X-Forwarded-User", "u-123")
+}
+
+// checkHeaders checks that h holds each name of want exactly once, with the
+// value that follows it: want holds name, value pairs. who begins each
+// message, such as "app received".
+func checkHeaders(t *testing.T, who string, h http.Header, want ...string) {
+	t.Helper()
+	for i := 0; i+1 < len(want); i += 2 {
+		name, value := want[i], want[i+1]
+		if v := h.Values(name); len(v) != 1 || v[0] != value {
+			t.Errorf("%s %s = %q, want [%q]", who, name, v, value)
 		}
 	}
+}
+
+// signInToEcho signs c in at page, a page of the echo app, and returns the
+// hops and what the app received on landing there, which must be a request
+// for page.
+func signInToEcho(t *testing.T, c *harness.Client, page string) ([]harness.Hop, echoed) {
+	t.Helper()
+	hops := signIn(t, c, page)
+	got := decodeEcho(t, hops[len(hops)-1])
+	u, err := url.Parse(page)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got.RequestURI != u.RequestURI() {
+		t.Errorf("app received %s, want %s", got.RequestURI, u.RequestURI())
+	}
+	return hops, got
 }
 
 // checkNoCookies checks that none of names reached the app.
