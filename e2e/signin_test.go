@@ -127,11 +127,11 @@ func TestSignInThroughRealTraefik(t *testing.T) {
 		t.Errorf("app received %s %s, want GET /some/page?x=1", got.Method, got.RequestURI)
 	}
 	checkIdentity(t, got)
-	sessionCookies := setCookieNames(hops, appOrigin)
-	if len(sessionCookies) == 0 {
+	gatehouseCookies := setCookieNames(hops, appOrigin)
+	if len(gatehouseCookies) == 0 {
 		t.Fatalf("no hop on %s set a cookie:\n%s", appOrigin, harness.FormatHops(hops))
 	}
-	checkNoCookies(t, got, sessionCookies)
+	checkNoCookies(t, got, gatehouseCookies)
 
 	// The session now lets a request through without another sign-in.
 	again := get(t, client, tr.URL("app.localhost", "/other"), "Accept", "text/html", "X-Forwarded-Email", "evil@x")
@@ -140,10 +140,10 @@ func TestSignInThroughRealTraefik(t *testing.T) {
 	}
 	got = decodeEcho(t, again)
 	checkIdentity(t, got)
-	checkNoCookies(t, got, sessionCookies)
+	checkNoCookies(t, got, gatehouseCookies)
 
 	checkAuthEndpoint(t, tr, client)
-	checkSignOut(t, tr, client, page, sessionCookies)
+	checkSignOut(t, tr, client, page, gatehouseCookies)
 }
 
 // checkAuthEndpoint checks /oauth2/auth for a signed-in user: 202 with the
@@ -181,14 +181,14 @@ func checkAuthEndpoint(t *testing.T, tr *harness.Traefik, client *harness.Client
 
 // checkSignOut signs out and checks that the session cookies are expired and
 // the next visit to page starts a new sign-in.
-func checkSignOut(t *testing.T, tr *harness.Traefik, client *harness.Client, page string, sessionCookies []string) {
+func checkSignOut(t *testing.T, tr *harness.Traefik, client *harness.Client, page string, gatehouseCookies []string) {
 	t.Helper()
 	hop := get(t, client, tr.URL("app.localhost", "/oauth2/sign_out?rd=%2Fbye"), "Accept", "text/html")
 	if hop.Status != http.StatusFound || hop.Location == nil || hop.Location.String() != tr.URL("app.localhost", "/bye") {
 		t.Fatalf("sign-out: %s, want 302 to %s", hop, tr.URL("app.localhost", "/bye"))
 	}
 	var session []string
-	for _, name := range sessionCookies {
+	for _, name := range gatehouseCookies {
 		if !strings.Contains(name, "_csrf_") { // the flow cookie, used up at the callback
 			session = append(session, name)
 		}
