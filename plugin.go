@@ -100,7 +100,6 @@ type provider interface {
 // an authorized user, carrying that user's identity headers.
 type Gatehouse struct {
 	next     http.Handler
-	name     string
 	cfg      *settings
 	provider provider
 	sessions session.Store
@@ -134,7 +133,6 @@ func build(next http.Handler, config *Config, name string, now func() time.Time,
 	}
 	g := &Gatehouse{
 		next:    next,
-		name:    name,
 		cfg:     cfg,
 		now:     now,
 		log:     log,
