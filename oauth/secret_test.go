@@ -7,7 +7,6 @@ import (
 	"os"
 	"path/filepath"
 	"strings"
-	"sync"
 	"testing"
 	"time"
 )
@@ -26,23 +25,6 @@ var allSecrets = []string{secretA, secretB, secretC, secretD}
 func writeFile(t *testing.T, path, content string) {
 	t.Helper()
 	if err := os.WriteFile(path, []byte(content), 0o600); err != nil {
-		t.Fatal(err)
-	}
-}
-
-// modTime returns path's modification time.
-func modTime(t *testing.T, path string) time.Time {
-	t.Helper()
-	info, err := os.Stat(path)
-	if err != nil {
-		t.Fatal(err)
-	}
-	return info.ModTime()
-}
-
-func chtimes(t *testing.T, path string, mtime time.Time) {
-	t.Helper()
-	if err := os.Chtimes(path, mtime, mtime); err != nil {
 		t.Fatal(err)
 	}
 }
@@ -124,140 +106,6 @@ func TestClientSecretFileFirstUse(t *testing.T) {
 			_, _, err := f.signIn(t, o)
 			wantErr(t, "sign-in once the file is fixed", err, nil)
 		})
-	}
-}
-
-// TestClientSecretFileRotation walks one file through an operator's
-// rotations and accidents, on a fixed clock with the default interval.
-func TestClientSecretFileRotation(t *testing.T) {
-	dir := t.TempDir()
-	path := filepath.Join(dir, "client-secret")
-	clk := &clock{now: epoch}
-	var logs logRecorder
-	o := NewOIDC(Config{ClientSecretFile: path, Now: clk.Now, Logf: logs.logf})
-	steps := []struct {
-		name    string
-		change  func(t *testing.T)
-		advance time.Duration
-		want    string
-		logs    int // lines logged so far
-		logged  string
-	}{
-		{
-			name:   "first use",
-			change: func(t *testing.T) { writeFile(t, path, secretA+"\n") },
-			want:   secretA,
-		},
-		{
-			name: "rewritten, within the interval",
-			change: func(t *testing.T) {
-				mtime := modTime(t, path)
-				writeFile(t, path, secretB+"\n")
-				chtimes(t, path, mtime.Add(time.Second))
-			},
-			advance: defaultSecretRecheck - time.Millisecond,
-			want:    secretA,
-		},
-		{
-			name:    "rewritten, after the interval",
-			advance: time.Millisecond,
-			want:    secretB,
-		},
-		{
-			name: "renamed into place, same size and modification time",
-			change: func(t *testing.T) {
-				tmp := filepath.Join(dir, "..data.tmp")
-				writeFile(t, tmp, secretC+"\n")
-				chtimes(t, tmp, modTime(t, path))
-				if err := os.Rename(tmp, path); err != nil {
-					t.Fatal(err)
-				}
-			},
-			advance: defaultSecretRecheck,
-			want:    secretC,
-		},
-		{
-			name:    "truncated to empty",
-			change:  func(t *testing.T) { writeFile(t, path, "") },
-			advance: defaultSecretRecheck,
-			want:    secretC,
-			logs:    1,
-			logged:  "is empty",
-		},
-		{
-			name:    "still empty",
-			advance: defaultSecretRecheck,
-			want:    secretC,
-			logs:    1,
-		},
-		{
-			name: "empty again, newly written",
-			change: func(t *testing.T) {
-				mtime := modTime(t, path)
-				writeFile(t, path, "\n")
-				chtimes(t, path, mtime.Add(time.Second))
-			},
-			advance: defaultSecretRecheck,
-			want:    secretC,
-			logs:    1,
-		},
-		{
-			name: "removed",
-			change: func(t *testing.T) {
-				if err := os.Remove(path); err != nil {
-					t.Fatal(err)
-				}
-			},
-			advance: defaultSecretRecheck,
-			want:    secretC,
-			logs:    2,
-			logged:  "does not exist",
-		},
-		{
-			name:    "still missing",
-			advance: 10 * defaultSecretRecheck,
-			want:    secretC,
-			logs:    2,
-		},
-		{
-			name:    "back",
-			change:  func(t *testing.T) { writeFile(t, path, secretD+"\r\n") },
-			advance: defaultSecretRecheck,
-			want:    secretD,
-			logs:    2,
-		},
-		{
-			name:    "empty once more",
-			change:  func(t *testing.T) { writeFile(t, path, "") },
-			advance: defaultSecretRecheck,
-			want:    secretD,
-			logs:    3,
-			logged:  "is empty",
-		},
-	}
-	for i := 0; i < len(steps); i++ {
-		step := steps[i]
-		if step.change != nil {
-			step.change(t)
-		}
-		clk.Advance(step.advance)
-		got, err := o.secret()
-		if err != nil || got != step.want {
-			t.Fatalf("step %q: secret() = %q, %v, want %q", step.name, got, err, step.want)
-		}
-		lines := logs.Lines()
-		if len(lines) != step.logs {
-			t.Fatalf("step %q: logged %d lines %q, want %d", step.name, len(lines), lines, step.logs)
-		}
-		if step.logged != "" && !strings.Contains(lines[len(lines)-1], step.logged) {
-			t.Errorf("step %q: logged %q, want it to say %q", step.name, lines[len(lines)-1], step.logged)
-		}
-	}
-	for _, line := range logs.Lines() {
-		if !strings.HasPrefix(line, "clientSecretFile ") || !strings.Contains(line, path) || !strings.Contains(line, "keeping the last good secret") {
-			t.Errorf("logged %q, want the option and the file named and the last good secret kept", line)
-		}
-		wantNoSecrets(t, "log line", line, allSecrets...)
 	}
 }
 
@@ -372,41 +220,3 @@ func TestClientSecretRotatedAtProvider(t *testing.T) {
 	}
 }
 
-// TestClientSecretFileConcurrent reads a file being rewritten from many
-// goroutines; the race detector watches.
-func TestClientSecretFileConcurrent(t *testing.T) {
-	path := filepath.Join(t.TempDir(), "client-secret")
-	writeFile(t, path, secretA)
-	o := NewOIDC(Config{ClientSecretFile: path, SecretRecheck: -1})
-	var wg sync.WaitGroup
-	errs := make(chan error, 8)
-	for g := 0; g < 8; g++ {
-		wg.Add(1)
-		go func() {
-			defer wg.Done()
-			for i := 0; i < 50; i++ {
-				s, err := o.secret()
-				if err != nil || s != secretA && s != secretB {
-					errs <- fmt.Errorf("secret() = %q, %v, want %q or %q", s, err, secretA, secretB)
-					return
-				}
-			}
-		}()
-	}
-	for i := 0; i < 20; i++ {
-		content := secretA
-		if i%2 == 1 {
-			content = secretB
-		}
-		tmp := path + ".tmp"
-		writeFile(t, tmp, content)
-		if err := os.Rename(tmp, path); err != nil {
-			t.Fatal(err)
-		}
-	}
-	wg.Wait()
-	close(errs)
-	for err := range errs {
-		t.Error(err)
-	}
-}
