@@ -219,4 +219,3 @@ func TestClientSecretRotatedAtProvider(t *testing.T) {
 		t.Errorf("logged %q, want nothing", logs.Lines())
 	}
 }
-
