@@ -165,6 +165,7 @@ func (g *Gatehouse) callback(w http.ResponseWriter, r *http.Request) error {
 		}
 		return fmt.Errorf("%w: %v", errProvider, err)
 	}
+	now := g.now()
 	s := &session.State{
 		Subject:           id.Subject,
 		Email:             id.Email,
@@ -174,7 +175,8 @@ func (g *Gatehouse) callback(w http.ResponseWriter, r *http.Request) error {
 		IDToken:           tokens.IDToken,
 		RefreshToken:      tokens.RefreshToken,
 		AccessTokenExpiry: tokens.Expiry,
-		CreatedAt:         g.now(),
+		CreatedAt:         now,
+		SeenAt:            now,
 	}
 	if err := g.authorize(s); err != nil {
 		return err

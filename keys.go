@@ -36,11 +36,17 @@ func newFileKeys(path string, now func() time.Time, log *logger) *fileKeys {
 // current returns the codec of the file's current secrets.
 func (k *fileKeys) current() (*cookie.Codec, error) {
 	content, err := k.file.Get()
-	if err != nil {
-		return nil, err
-	}
 	k.mu.Lock()
 	defer k.mu.Unlock()
+	if err != nil {
+		// Only without a good secret ever (the file keeps the last good one
+		// otherwise): every cookie fails, so say why at error level, once.
+		if k.bad != err.Error() {
+			k.bad = err.Error()
+			k.log.errorf("%v: no cookie can be sealed or opened", err)
+		}
+		return nil, err
+	}
 	if k.codec != nil && content == k.content {
 		return k.codec, nil
 	}

@@ -68,9 +68,18 @@ func TestFileKeysRotation(t *testing.T) {
 
 func TestFileKeysWithoutAGoodFile(t *testing.T) {
 	path := filepath.Join(t.TempDir(), "missing")
-	k := newFileKeys(path, time.Now, newLogger("t", &bytes.Buffer{}, &bytes.Buffer{}))
-	if _, err := k.Seal("c", []byte("p"), time.Now(), time.Now().Add(time.Hour)); err == nil {
-		t.Error("Seal without a cookieSecretFile = nil error, want one (fail closed)")
+	var errs bytes.Buffer
+	k := newFileKeys(path, time.Now, newLogger("t", &bytes.Buffer{}, &errs))
+	for i := 0; i < 3; i++ {
+		if _, err := k.Seal("c", []byte("p"), time.Now(), time.Now().Add(time.Hour)); err == nil {
+			t.Error("Seal without a cookieSecretFile = nil error, want one (fail closed)")
+		}
+		if _, err := k.Open("c", "v", time.Now()); err == nil {
+			t.Error("Open without a cookieSecretFile = nil error, want one (fail closed)")
+		}
+	}
+	if n := strings.Count(errs.String(), "no cookie can be sealed or opened"); n != 1 {
+		t.Errorf("a missing cookieSecretFile was logged %d times at error level, want once:\n%s", n, errs.String())
 	}
 }
 

@@ -177,6 +177,9 @@ func TestCookieExpireIsAbsoluteAcrossRefreshes(t *testing.T) {
 func TestSessionIdleTimeout(t *testing.T) {
 	env := newTestEnv(t, func(c *Config) { c.SessionIdleTimeout = "30m" })
 	env.signIn("/")
+	if resp, _ := env.do(http.MethodGet, env.url("/"), nil); len(sessionCookies(resp)) != 0 {
+		t.Errorf("the first request after sign-in rewrote the session; sign-in starts the idle clock")
+	}
 	// Activity every 20 minutes keeps the session for two hours.
 	for i := 0; i < 6; i++ {
 		env.advance(20 * time.Minute)

@@ -325,10 +325,15 @@ func checkDuration(p *problems, option, raw string) time.Duration {
 	return time.Duration(d)
 }
 
-// checkOptionalDuration parses a duration that may be empty or "0" for off.
+// checkOptionalDuration parses a duration that may be empty or zero ("0",
+// "0s") for off.
 func checkOptionalDuration(p *problems, option, raw string) time.Duration {
 	raw = strings.TrimSpace(raw)
-	if raw == "" || raw == "0" {
+	if raw == "" {
+		return 0
+	}
+	var d types.Duration
+	if err := d.Set(raw); err == nil && d == 0 {
 		return 0
 	}
 	return checkDuration(p, option, raw)

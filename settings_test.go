@@ -232,3 +232,19 @@ func TestNewIsOffline(t *testing.T) {
 		t.Errorf("New made %d requests to the identity provider, want 0", calls)
 	}
 }
+
+func TestOptionalDurationsTakeAnyZero(t *testing.T) {
+	for _, v := range []string{"", "0", "0s", "0m"} {
+		c := validConfig()
+		c.CookieRefresh = v
+		c.SessionIdleTimeout = v
+		if s, err := newSettings(c); err != nil || s.cookieRefresh != 0 || s.idleTimeout != 0 {
+			t.Errorf("cookieRefresh and sessionIdleTimeout %q = %v, want off", v, err)
+		}
+	}
+	c := validConfig()
+	c.CookieRefresh = "200h"
+	if _, err := newSettings(c); err == nil || !strings.Contains(err.Error(), "cookieRefresh: must be shorter than cookieExpire") {
+		t.Errorf("cookieRefresh beyond cookieExpire = %v, want an error", err)
+	}
+}

@@ -20,9 +20,10 @@ import (
 // Tokens.IDToken is "": the caller keeps the identity and ID token it has.
 //
 // ErrRejected means the session must end: the provider refused the
-// refresh token (invalid_grant, revoked, reused) or the client, or the new
-// ID token failed its checks. ErrUnavailable means the provider could not
-// be asked (network, 5xx, 429): the session may go on until it expires.
+// refresh token (invalid_grant, revoked, reused), or the new ID token failed
+// its checks. ErrUnavailable means the provider could not be asked (network,
+// 5xx, 429) or refused the client's own credentials: the session may go on
+// until it expires.
 func (p *OIDC) Refresh(ctx context.Context, refreshToken, subject string) (Tokens, Identity, error) {
 	if refreshToken == "" {
 		return Tokens{}, Identity{}, fmt.Errorf("%w: no refresh token", ErrRejected)
