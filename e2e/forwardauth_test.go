@@ -1,11 +1,13 @@
 package e2e
 
 import (
+	"maps"
 	"net/http"
 	"net/http/httptest"
 	"strings"
 	"sync/atomic"
 	"testing"
+	"time"
 
 	"github.com/gatehouse-auth/gatehouse/e2e/harness"
 	"gopkg.in/yaml.v3"
@@ -90,6 +92,136 @@ func TestReadmeForwardAuthExample(t *testing.T) {
 	if reached.Load() != before {
 		t.Errorf("a request after sign-out reached the app")
 	}
+}
+
+// TestReadmeForwardAuthRefresh runs the README's ForwardAuth example with a
+// short cookieRefresh and carries one browser's session across two refresh
+// boundaries. Each refresh happens in the 202 of the forwardAuth call, so
+// the new session reaches the browser only through the example's
+// addAuthCookiesToResponse. Without it the browser keeps sending the
+// sign-in's session: the first answer sets no cookie, and past the second
+// boundary Gatehouse answers the old refresh token from the refresh it
+// remembers (for a minute; after that it would redeem the old token again,
+// which the fake provider refuses, as a provider with rotating refresh
+// tokens does), so the provider never sees a second grant.
+func TestReadmeForwardAuthRefresh(t *testing.T) {
+	const cookieRefresh = 2 * time.Second
+	idp := readmeProvider(t)
+	app := httptest.NewServer(http.HandlerFunc(echo))
+	t.Cleanup(app.Close)
+
+	tr := harness.Start(t, harness.Options{TrustedIPs: []string{"127.0.0.1/32"}})
+	readme := readmeExample(t, "forwardauth", idp, map[string]string{
+		"[websecure]":          "[web]",
+		"[internal]":           "[web]",
+		"127.0.0.1:9091":       tr.Addr,
+		"http://10.0.0.5:8080": app.URL,
+	})
+	// The README's example leaves cookieRefresh off; the test adds it to the
+	// example's Gatehouse middleware, here only, so that a refresh falls due
+	// within seconds. Everything else, addAuthCookiesToResponse included, is
+	// the README's.
+	tr.WriteDynamic(withPluginOption(t, readme, "gatehouse", "cookieRefresh", cookieRefresh.String()))
+	checkNoProblems(t, tr)
+	client := httpsClient(tr)
+	origin := httpsURL(tr, "app.localhost", "")
+
+	signInToEcho(t, client, origin+"/start-page")
+	signedIn := time.Now()
+	held := sessionCookies(cookiesFor(t, client, origin+"/"))
+	if len(held) == 0 {
+		t.Fatalf("after signing in the browser holds no %s cookie", sessionCookie)
+	}
+	if n := idp.Requests("refresh"); n != 0 {
+		t.Fatalf("refresh grants after sign-in = %d, want 0", n)
+	}
+
+	// Past the first boundary: forwardAuth's call refreshes the session, and
+	// the app's 200 carries the new session cookies.
+	sleepUntil(signedIn.Add(cookieRefresh + 500*time.Millisecond))
+	first := forwardAuthRefresh(t, client, origin, "/first", held)
+	if n := idp.Requests("refresh"); n != 1 {
+		t.Fatalf("refresh grants after the first boundary = %d, want 1", n)
+	}
+	firstDone := time.Now()
+
+	// Past the next boundary the browser's new session, with the refresh
+	// token the first refresh issued, refreshes once more.
+	sleepUntil(firstDone.Add(cookieRefresh + 500*time.Millisecond))
+	forwardAuthRefresh(t, client, origin, "/second", first)
+	if n := idp.Requests("refresh"); n != 2 {
+		t.Errorf("refresh grants after the second boundary = %d, want 2 (did the browser keep the refreshed session?)", n)
+	}
+}
+
+// forwardAuthRefresh requests path on origin through the ForwardAuth router
+// as the browser c, whose session cookies must be held (those the sign-in or
+// the last refresh set) and due for a refresh. It checks that the app
+// answers 200, that the answer sets new session cookies, and that c keeps
+// them; it returns them.
+func forwardAuthRefresh(t *testing.T, c *harness.Client, origin, path string, held []*http.Cookie) []*http.Cookie {
+	t.Helper()
+	if sent := sessionCookies(cookiesFor(t, c, origin+path)); !maps.Equal(cookieValues(sent), cookieValues(held)) {
+		t.Fatalf("GET %s: the browser would send %s cookies %v, want the last ones set, %v",
+			path, sessionCookie, cookieNames(sent), cookieNames(held))
+	}
+	hop := get(t, c, origin+path, "Accept", acceptJSON)
+	if hop.Status != http.StatusOK {
+		t.Fatalf("GET %s past cookieRefresh: %s, want 200 from the app", path, hop)
+	}
+	if got := decodeEcho(t, hop); got.RequestURI != path {
+		t.Errorf("GET %s: the app received %s", path, got.RequestURI)
+	}
+	set := setSession(hop.Header)
+	if len(set) == 0 {
+		t.Fatalf("GET %s past cookieRefresh: the answer sets no %s cookie (Set-Cookie %q); "+
+			"forwardAuth's addAuthCookiesToResponse should pass on the refreshed session",
+			path, sessionCookie, hop.Header.Values("Set-Cookie"))
+	}
+	if maps.Equal(cookieValues(set), cookieValues(held)) {
+		t.Fatalf("GET %s past cookieRefresh: Set-Cookie repeats the old session", path)
+	}
+	t.Logf("GET %s past cookieRefresh: 200 from the app, Set-Cookie %v", path, cookieNames(set))
+	now := cookieValues(sessionCookies(cookiesFor(t, c, origin+"/")))
+	for _, ck := range set {
+		if now[ck.Name] != ck.Value {
+			t.Fatalf("GET %s: the browser did not keep the new %s cookie", path, ck.Name)
+		}
+	}
+	return set
+}
+
+// cookieValues returns the values of cookies by name.
+func cookieValues(cookies []*http.Cookie) map[string]string {
+	values := make(map[string]string, len(cookies))
+	for _, c := range cookies {
+		values[c.Name] = c.Value
+	}
+	return values
+}
+
+// withPluginOption returns the dynamic configuration config with the option
+// name set to value on the Gatehouse middleware called middleware.
+func withPluginOption(t *testing.T, config, middleware, name, value string) string {
+	t.Helper()
+	var cfg map[string]any
+	if err := yaml.Unmarshal([]byte(config), &cfg); err != nil {
+		t.Fatalf("dynamic configuration: %v", err)
+	}
+	httpCfg, _ := cfg["http"].(map[string]any)
+	middlewares, _ := httpCfg["middlewares"].(map[string]any)
+	m, _ := middlewares[middleware].(map[string]any)
+	plugin, _ := m["plugin"].(map[string]any)
+	opts, _ := plugin[harness.Alias].(map[string]any)
+	if opts == nil {
+		t.Fatalf("dynamic configuration has no Gatehouse middleware %q (plugin %s)", middleware, harness.Alias)
+	}
+	opts[name] = value
+	out, err := yaml.Marshal(cfg)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return string(out)
 }
 
 // withErrorsVariant adds to the README's configuration the other layout of

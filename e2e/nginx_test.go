@@ -353,8 +353,10 @@ func logCookieSizes(t *testing.T, h harness.Hop) {
 // with a stand-in for Gatehouse: nginx's auth_request_set copies only the
 // first Set-Cookie, and the example must rebuild the second (oauth2-proxy's
 // guide uses "if" blocks for this, which nginx runs before auth_request and
-// so never sends the second cookie). Gatehouse's /oauth2/auth sets no cookie
-// today; this keeps the example right for an auth answer that does.
+// so never sends the second cookie). Gatehouse's /oauth2/auth sets the
+// session's cookies when it refreshes a session, re-seals it under the first
+// cookie secret or moves its idle clock; the stand-in sets them on demand,
+// as one cookie or as two chunks, without waiting for any of those.
 func TestNginxForwardsSplitAuthCookies(t *testing.T) {
 	requireProgram(t, "nginx", "nginx", "/usr/sbin/nginx")
 	var mu sync.Mutex
