@@ -254,10 +254,7 @@ func TestSealedChunksKeepIntegrity(t *testing.T) {
 		t.Fatalf("Split(sealed %d bytes) = %d cookies, %v, want 3, nil", len(v), len(parts), err)
 	}
 	// Chunks alike in length, so a swap keeps the total length.
-	swapped := chunks("_gatehouse", parts[1].Value, parts[0].Value)
-	for _, p := range parts[2:] {
-		swapped = append(swapped, p)
-	}
+	swapped := append(chunks("_gatehouse", parts[1].Value, parts[0].Value), parts[2:]...)
 	tests := []struct {
 		name    string
 		cookies []*http.Cookie
