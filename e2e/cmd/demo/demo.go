@@ -92,7 +92,7 @@ func (d *demo) start(s settings) error {
 		return err
 	}
 	if problems := d.traefik.Problems(); len(problems) > 0 {
-		return fmt.Errorf("Traefik reports problems with the configuration (see %s):\n  %s",
+		return fmt.Errorf("configuration problems reported by Traefik (see %s):\n  %s",
 			d.traefik.Dir, strings.Join(problems, "\n  "))
 	}
 	return nil
