@@ -35,14 +35,7 @@ func FuzzRedirectAllowed(f *testing.F) {
 	for _, rd := range fuzzAllowedSeeds {
 		f.Add(rd)
 	}
-	p, err := newRedirectPolicy(fuzzWhitelist)
-	if err != nil {
-		f.Fatalf("newRedirectPolicy(%q) = %v", fuzzWhitelist, err)
-	}
-	base, err := url.Parse("https://app.example.com/x")
-	if err != nil {
-		f.Fatalf("url.Parse = %v", err)
-	}
+	p, base := fuzzFixture(f)
 	f.Fuzz(func(t *testing.T, rd string) {
 		if !p.allowed(rd, "app.example.com") {
 			return
@@ -54,14 +47,7 @@ func FuzzRedirectAllowed(f *testing.F) {
 // TestRedirectFuzzSeeds runs FuzzRedirectAllowed's check over its seeds as a plain test:
 // `yaegi test` runs Test functions only, so this is how the property is checked interpreted.
 func TestRedirectFuzzSeeds(t *testing.T) {
-	p, err := newRedirectPolicy(fuzzWhitelist)
-	if err != nil {
-		t.Fatalf("newRedirectPolicy(%q) = %v", fuzzWhitelist, err)
-	}
-	base, err := url.Parse("https://app.example.com/x")
-	if err != nil {
-		t.Fatalf("url.Parse = %v", err)
-	}
+	p, base := fuzzFixture(t)
 	allowedSeeds := 0
 	for _, rd := range fuzzAllowedSeeds {
 		if p.allowed(rd, "app.example.com") {
@@ -88,20 +74,28 @@ func FuzzRedirectRequestHost(f *testing.F) {
 			f.Add(rd, h)
 		}
 	}
-	p, err := newRedirectPolicy(fuzzWhitelist)
-	if err != nil {
-		f.Fatalf("newRedirectPolicy(%q) = %v", fuzzWhitelist, err)
-	}
-	base, err := url.Parse("https://app.example.com/x")
-	if err != nil {
-		f.Fatalf("url.Parse = %v", err)
-	}
+	p, base := fuzzFixture(f)
 	f.Fuzz(func(t *testing.T, rd, requestHost string) {
 		if !p.allowed(rd, requestHost) || strings.HasPrefix(rd, "/") {
 			return
 		}
 		checkAllowedRedirect(t, base, rd, requestHost)
 	})
+}
+
+// fuzzFixture returns the policy of fuzzWhitelist and the page the fuzzed
+// redirects are resolved against.
+func fuzzFixture(tb testing.TB) (redirectPolicy, *url.URL) {
+	tb.Helper()
+	p, err := newRedirectPolicy(fuzzWhitelist)
+	if err != nil {
+		tb.Fatalf("newRedirectPolicy(%q) = %v", fuzzWhitelist, err)
+	}
+	base, err := url.Parse("https://app.example.com/x")
+	if err != nil {
+		tb.Fatalf("url.Parse = %v", err)
+	}
+	return p, base
 }
 
 // checkAllowedRedirect fails t unless rd, resolved against base, is a safe target for a
