@@ -11,12 +11,17 @@ import (
 
 	"github.com/gatehouse-auth/gatehouse/cookie"
 	"github.com/gatehouse-auth/gatehouse/oauth"
+	"github.com/gatehouse-auth/gatehouse/origin"
 	"github.com/gatehouse-auth/gatehouse/session"
 )
 
+// handlerFunc answers one request, given what it asked for; an error is
+// turned into a response by fail.
+type handlerFunc func(w http.ResponseWriter, r *http.Request, o origin.Request) error
+
 // endpoint returns the handler of the endpoint at path under proxyPrefix, or
 // nil when there is none and the request is the app's.
-func (g *Gatehouse) endpoint(path string) func(w http.ResponseWriter, r *http.Request) error {
+func (g *Gatehouse) endpoint(path string) handlerFunc {
 	switch path {
 	case "/start":
 		return g.start
@@ -37,16 +42,16 @@ func (g *Gatehouse) endpoint(path string) func(w http.ResponseWriter, r *http.Re
 // guard lets r through to the app when a skip rule allows it or it carries the
 // session of an authorized user, with that user's identity headers; otherwise
 // it asks the browser to sign in.
-func (g *Gatehouse) guard(w http.ResponseWriter, r *http.Request) error {
+func (g *Gatehouse) guard(w http.ResponseWriter, r *http.Request, o origin.Request) error {
 	g.headers.strip(r.Header)
-	if g.cfg.skipsAuth(r) {
+	if g.cfg.skipsAuth(o) {
 		g.forward(w, r, nil)
 		return nil
 	}
 	s, err := g.signedIn(w, r)
 	if errors.Is(err, errUnauthorized) {
 		g.log.debugf("%s %s: %v", r.Method, r.URL.Path, err)
-		return g.challenge(w, r)
+		return g.challenge(w, r, o)
 	}
 	if err != nil {
 		return err
@@ -83,19 +88,22 @@ func (g *Gatehouse) ownsCookie(name string) bool {
 // challenge answers a request without a session: a browser navigation is sent
 // to sign in and back; anything else gets 401, never a redirect it cannot
 // follow.
-func (g *Gatehouse) challenge(w http.ResponseWriter, r *http.Request) error {
-	if !isNavigation(r, requestMethod(r, g.cfg.reverseProxy)) || g.cfg.isAPIRoute(r) {
+func (g *Gatehouse) challenge(w http.ResponseWriter, r *http.Request, o origin.Request) error {
+	if !isNavigation(r, o) || g.cfg.isAPIRoute(o) {
 		return errUnauthorized
 	}
-	rd := g.safeTarget(r, originalURL(r, g.cfg.reverseProxy))
+	rd := g.homeURL(o)
+	if u, ok := o.URL(); ok {
+		rd = g.safeTarget(o, u)
+	}
 	if g.cfg.skipProviderButton {
-		return g.beginSignIn(w, r, rd)
+		return g.beginSignIn(w, r, o, rd)
 	}
 	signIn := g.cfg.proxyPrefix + "/sign_in?rd=" + url.QueryEscape(rd)
 	if g.cfg.reverseProxy {
 		// Absolute on the client's host: Traefik's ForwardAuth resolves a
 		// relative Location against its own address for the auth server.
-		signIn = requestScheme(r) + "://" + requestHost(r, true) + signIn
+		signIn = o.Scheme + "://" + o.Host + signIn
 	}
 	noStore(w)
 	http.Redirect(w, r, signIn, http.StatusFound)
@@ -104,10 +112,10 @@ func (g *Gatehouse) challenge(w http.ResponseWriter, r *http.Request) error {
 
 // signIn shows the sign-in page, or with skipProviderButton goes straight to
 // the identity provider.
-func (g *Gatehouse) signIn(w http.ResponseWriter, r *http.Request) error {
-	rd := g.redirectTarget(r)
+func (g *Gatehouse) signIn(w http.ResponseWriter, r *http.Request, o origin.Request) error {
+	rd := g.redirectTarget(r, o)
 	if g.cfg.skipProviderButton {
-		return g.beginSignIn(w, r, rd)
+		return g.beginSignIn(w, r, o, rd)
 	}
 	start := g.cfg.proxyPrefix + "/start?rd=" + url.QueryEscape(rd)
 	noStore(w)
@@ -117,18 +125,18 @@ func (g *Gatehouse) signIn(w http.ResponseWriter, r *http.Request) error {
 }
 
 // start begins a sign-in at the identity provider.
-func (g *Gatehouse) start(w http.ResponseWriter, r *http.Request) error {
-	return g.beginSignIn(w, r, g.redirectTarget(r))
+func (g *Gatehouse) start(w http.ResponseWriter, r *http.Request, o origin.Request) error {
+	return g.beginSignIn(w, r, o, g.redirectTarget(r, o))
 }
 
 // beginSignIn remembers a new sign-in in its flow cookie and sends the browser
 // to the identity provider; after the callback it goes on to rd.
-func (g *Gatehouse) beginSignIn(w http.ResponseWriter, r *http.Request, rd string) error {
+func (g *Gatehouse) beginSignIn(w http.ResponseWriter, r *http.Request, o origin.Request, rd string) error {
 	f, err := oauth.NewFlow()
 	if err != nil {
 		return err
 	}
-	redirectURL := g.redirectURL(r)
+	redirectURL := g.redirectURL(o)
 	authURL, err := g.provider.AuthCodeURL(r.Context(), redirectURL, f)
 	if err != nil {
 		return fmt.Errorf("%w: %v", errProvider, err)
@@ -145,7 +153,7 @@ func (g *Gatehouse) beginSignIn(w http.ResponseWriter, r *http.Request, rd strin
 // callback completes a sign-in: it matches the state to a flow cookie,
 // redeems the code, checks the user against the authorization rules, writes
 // the session and sends the browser on to where it was going.
-func (g *Gatehouse) callback(w http.ResponseWriter, r *http.Request) error {
+func (g *Gatehouse) callback(w http.ResponseWriter, r *http.Request, _ origin.Request) error {
 	q := r.URL.Query()
 	f, err := g.flows.take(w, r, q.Get("state"))
 	if err != nil {
@@ -191,33 +199,35 @@ func (g *Gatehouse) callback(w http.ResponseWriter, r *http.Request) error {
 }
 
 // signOut clears the session and every sign-in in progress, ends the
-// session at the provider when configured (backendLogoutURL on the server
-// side; oidcLogout or an rd with {id_token} through the browser), then goes
-// to a validated rd.
-func (g *Gatehouse) signOut(w http.ResponseWriter, r *http.Request) error {
-	idToken := ""
-	if s, err := g.sessions.Load(r); err == nil {
-		idToken = s.IDToken
+// session at the provider when configured (backendLogoutURL from the server,
+// oidcLogout through the browser), then goes to a validated rd.
+func (g *Gatehouse) signOut(w http.ResponseWriter, r *http.Request, o origin.Request) error {
+	s, err := g.sessions.Load(r)
+	if err != nil {
+		s = nil
 	}
 	g.sessions.Clear(w, r)
 	g.flows.clear(w, r)
-	if g.cfg.backendLogoutURL != "" && idToken != "" {
-		logoutURL := strings.ReplaceAll(g.cfg.backendLogoutURL, idTokenPlaceholder, url.QueryEscape(idToken))
-		if err := g.provider.BackendLogout(r.Context(), logoutURL); err != nil {
-			g.log.errorf("backendLogoutURL: %v", err)
+	target := g.redirectTarget(r, o)
+	if s != nil && s.IDToken != "" {
+		if g.cfg.backendLogoutURL != "" {
+			logoutURL := strings.ReplaceAll(g.cfg.backendLogoutURL, idTokenPlaceholder, url.QueryEscape(s.IDToken))
+			if err := g.provider.BackendLogout(r.Context(), logoutURL); err != nil {
+				g.log.errorf("backendLogoutURL: %v", err)
+			}
 		}
-	}
-	target := strings.ReplaceAll(g.redirectTarget(r), idTokenPlaceholder, url.QueryEscape(idToken))
-	if g.cfg.oidcLogout && idToken != "" {
-		target = g.endSessionURL(r, idToken, target)
+		if g.cfg.oidcLogout {
+			target = g.endSessionURL(r, s.IDToken, target)
+		}
 	}
 	noStore(w)
 	http.Redirect(w, r, target, http.StatusFound)
 	return nil
 }
 
-// idTokenPlaceholder stands for the session's ID token in backendLogoutURL
-// and in a sign-out rd, as in oauth2-proxy.
+// idTokenPlaceholder stands for the session's ID token in backendLogoutURL,
+// as in oauth2-proxy. It means nothing in a sign-out rd: a target is a URL
+// the browser shows, logs and sends on as a referrer, no place for a token.
 const idTokenPlaceholder = "{id_token}"
 
 // endSessionURL returns the provider's end_session_endpoint (OpenID Connect
@@ -245,8 +255,8 @@ func (g *Gatehouse) endSessionURL(r *http.Request, idToken, target string) strin
 // nginx's auth_request and Traefik's ForwardAuth call it. A session that was
 // refreshed or re-sealed comes back as Set-Cookie, which nginx passes on with
 // auth_request_set.
-func (g *Gatehouse) auth(w http.ResponseWriter, r *http.Request) error {
-	if g.cfg.skipsAuth(r) {
+func (g *Gatehouse) auth(w http.ResponseWriter, r *http.Request, o origin.Request) error {
+	if g.cfg.skipsAuth(o) {
 		noStore(w)
 		w.WriteHeader(http.StatusAccepted)
 		return nil
@@ -262,7 +272,7 @@ func (g *Gatehouse) auth(w http.ResponseWriter, r *http.Request) error {
 }
 
 // userinfo answers the signed-in user's identity as JSON.
-func (g *Gatehouse) userinfo(w http.ResponseWriter, r *http.Request) error {
+func (g *Gatehouse) userinfo(w http.ResponseWriter, r *http.Request, _ origin.Request) error {
 	s, err := g.signedIn(w, r)
 	if err != nil {
 		return err
@@ -288,58 +298,69 @@ func (g *Gatehouse) userinfo(w http.ResponseWriter, r *http.Request) error {
 
 // redirectURL returns the callback URL: redirectURL when configured, else the
 // request's scheme and host with proxyPrefix + "/callback".
-func (g *Gatehouse) redirectURL(r *http.Request) string {
+func (g *Gatehouse) redirectURL(o origin.Request) string {
 	if g.cfg.redirectURL != "" {
 		return g.cfg.redirectURL
 	}
-	return requestScheme(r) + "://" + requestHost(r, g.cfg.reverseProxy) + g.cfg.proxyPrefix + "/callback"
+	return o.Scheme + "://" + o.Host + g.cfg.proxyPrefix + "/callback"
 }
 
 // redirectTarget returns where to send the browser after signing in or out:
 // the first allowed of the rd parameter, X-Auth-Request-Redirect and (with
 // reverseProxy) the X-Forwarded-* original URL, as oauth2-proxy does; the
 // request host's "/" when none is allowed.
-func (g *Gatehouse) redirectTarget(r *http.Request) string {
+func (g *Gatehouse) redirectTarget(r *http.Request, o origin.Request) string {
 	candidates := []string{r.URL.Query().Get("rd"), r.Header.Get("X-Auth-Request-Redirect")}
-	if g.cfg.reverseProxy && r.Header.Get("X-Forwarded-Uri") != "" &&
-		!strings.HasPrefix(requestPath(r, true), g.cfg.proxyPrefix+"/") {
-		candidates = append(candidates, originalURL(r, true))
+	if g.cfg.reverseProxy {
+		if u, ok := o.URL(); ok && !underPrefix(o, g.cfg.proxyPrefix) {
+			candidates = append(candidates, u)
+		}
 	}
 	for _, rd := range candidates {
-		if target, ok := g.allowedTarget(r, rd); ok {
+		if target, ok := g.allowedTarget(o, rd); ok {
 			return target
 		}
 	}
-	return g.homeURL(r)
+	return g.homeURL(o)
+}
+
+// underPrefix reports whether the path o asked for is under proxyPrefix,
+// or cannot be told apart from one that is.
+func underPrefix(o origin.Request, proxyPrefix string) bool {
+	path, ok := o.Path()
+	return !ok || strings.HasPrefix(path, proxyPrefix+"/")
 }
 
 // safeTarget returns rd when the redirect rules allow it, else the request
 // host's "/". Even the URL a request asked for is checked: with reverseProxy
 // it is built from X-Forwarded-* headers.
-func (g *Gatehouse) safeTarget(r *http.Request, rd string) string {
-	if target, ok := g.allowedTarget(r, rd); ok {
+func (g *Gatehouse) safeTarget(o origin.Request, rd string) string {
+	if target, ok := g.allowedTarget(o, rd); ok {
 		return target
 	}
-	return g.homeURL(r)
+	return g.homeURL(o)
 }
 
-// allowedTarget applies the redirect rules to rd for request r. A relative
-// target is made absolute on the request's host, because the callback may be
-// served on another host.
-func (g *Gatehouse) allowedTarget(r *http.Request, rd string) (string, bool) {
-	host := requestHost(r, g.cfg.reverseProxy)
-	if rd == "" || !g.cfg.redirects.allowed(rd, host) {
+// allowedTarget applies the redirect rules to rd for the request o describes.
+// A relative target is made absolute on the request's host, because the
+// callback may be served on another host. A request that came over https is
+// never sent on to an http:// target.
+func (g *Gatehouse) allowedTarget(o origin.Request, rd string) (string, bool) {
+	if rd == "" || !g.cfg.redirects.allowed(rd, o.Host) {
 		return "", false
 	}
 	if strings.HasPrefix(rd, "/") {
-		rd = requestScheme(r) + "://" + host + rd
+		return o.Scheme + "://" + o.Host + rd, true
+	}
+	if o.Scheme == "https" && !strings.HasPrefix(strings.ToLower(rd), "https://") {
+		return "", false
 	}
 	return rd, true
 }
 
 // homeURL returns "/" on the request's host.
-func (g *Gatehouse) homeURL(r *http.Request) string {
-	return requestScheme(r) + "://" + requestHost(r, g.cfg.reverseProxy) + "/"
+func (g *Gatehouse) homeURL(o origin.Request) string {
+	return o.Scheme + "://" + o.Host + "/"
 }
 
 // truncate returns at most n bytes of s.

@@ -6,6 +6,8 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/gatehouse-auth/gatehouse/origin"
+
 	"github.com/gatehouse-auth/gatehouse/session"
 )
 
@@ -177,7 +179,7 @@ func TestIsNavigation(t *testing.T) {
 		if tc.xrw != "" {
 			r.Header.Set("X-Requested-With", tc.xrw)
 		}
-		if got := isNavigation(r, tc.method); got != tc.want {
+		if got := isNavigation(r, origin.Of(r, false)); got != tc.want {
 			t.Errorf("isNavigation(%s, Accept %q, X-Requested-With %q) = %v, want %v", tc.method, tc.accept, tc.xrw, got, tc.want)
 		}
 	}

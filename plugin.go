@@ -9,6 +9,7 @@ import (
 	"time"
 
 	"github.com/gatehouse-auth/gatehouse/oauth"
+	"github.com/gatehouse-auth/gatehouse/origin"
 	"github.com/gatehouse-auth/gatehouse/session"
 )
 
@@ -172,9 +173,10 @@ func (g *Gatehouse) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	g.serve(w, r, g.guard)
 }
 
-// serve runs h and turns its error, if any, into a response.
-func (g *Gatehouse) serve(w http.ResponseWriter, r *http.Request, h func(w http.ResponseWriter, r *http.Request) error) {
-	if err := h(w, r); err != nil {
+// serve runs h for r, telling it what r asked for, and turns its error, if
+// any, into a response.
+func (g *Gatehouse) serve(w http.ResponseWriter, r *http.Request, h handlerFunc) {
+	if err := h(w, r, origin.Of(r, g.cfg.reverseProxy)); err != nil {
 		g.fail(w, r, err)
 	}
 }

@@ -12,6 +12,7 @@ import (
 	"time"
 
 	"github.com/gatehouse-auth/gatehouse/cookie"
+	"github.com/gatehouse-auth/gatehouse/origin"
 	"github.com/traefik/paerser/types"
 )
 
@@ -482,7 +483,7 @@ func validToken(s string) bool {
 func (s *settings) cookieOptions(r *http.Request) cookie.Options {
 	return cookie.Options{
 		Path:     s.cookiePath,
-		Domain:   s.cookieDomainFor(hostname(requestHost(r, s.reverseProxy))),
+		Domain:   s.cookieDomainFor(origin.Of(r, s.reverseProxy).Hostname()),
 		Secure:   s.cookieSecure,
 		HTTPOnly: s.cookieHTTP,
 		SameSite: s.cookieSite,

@@ -1,0 +1,134 @@
+package origin
+
+import (
+	"net"
+	"net/http"
+	"strings"
+)
+
+// Request is what a client asked for. Its zero value is a request of which
+// nothing is known.
+type Request struct {
+	// Scheme is "https" or "http".
+	Scheme string
+	// Host is the host, with its port if one was given, as the client
+	// addressed it.
+	Host string
+	// Method is the client's method in upper case, or "" when unknown: with
+	// trusted forwarded headers, a proxy that did not send
+	// X-Forwarded-Method.
+	Method string
+
+	uri      string // path and query, escaped as sent; "" when unknown
+	uriKnown bool
+	r        *http.Request // for the path and query when not forwarded
+}
+
+// Of returns what r asked for. Without trustForwarded, that is r itself: its
+// Host, method and URL. With trustForwarded (reverseProxy), r is a proxy's
+// question about another request, described by X-Forwarded-Host (r's Host
+// when absent or not a host), X-Forwarded-Method and X-Forwarded-Uri (unknown
+// when absent or not a path).
+//
+// The scheme is https when r came over TLS or X-Forwarded-Proto says https
+// (or wss), whether or not forwarded headers are trusted: Traefik sets
+// X-Forwarded-Proto on every request, replacing the value of a client outside
+// its entry point's forwardedHeaders.trustedIPs.
+func Of(r *http.Request, trustForwarded bool) Request {
+	o := Request{Scheme: scheme(r), Host: r.Host, Method: r.Method, uriKnown: true, r: r}
+	if !trustForwarded {
+		return o
+	}
+	if h := firstValue(r.Header.Get("X-Forwarded-Host")); validHost(h) {
+		o.Host = h
+	}
+	o.Method = method(r.Header.Get("X-Forwarded-Method"))
+	o.r = nil
+	o.uri = r.Header.Get("X-Forwarded-Uri")
+	o.uriKnown = strings.HasPrefix(o.uri, "/")
+	if !o.uriKnown {
+		o.uri = ""
+	}
+	return o
+}
+
+// RequestURI returns the path and query the client asked for, escaped as
+// sent, and whether it is known.
+func (o Request) RequestURI() (string, bool) {
+	if o.r != nil {
+		return o.r.URL.RequestURI(), true
+	}
+	return o.uri, o.uriKnown
+}
+
+// Path returns the canonical form of the path the client asked for (see
+// Canonical), and false when that path is unknown or not canonical.
+func (o Request) Path() (string, bool) {
+	if o.r != nil {
+		return Canonical(o.r.URL.EscapedPath())
+	}
+	if !o.uriKnown {
+		return "", false
+	}
+	path := o.uri
+	if i := strings.IndexByte(path, '?'); i >= 0 {
+		path = path[:i]
+	}
+	return Canonical(path)
+}
+
+// URL returns the absolute URL the client asked for, and false when its
+// path is unknown.
+func (o Request) URL() (string, bool) {
+	uri, ok := o.RequestURI()
+	if !ok {
+		return "", false
+	}
+	return o.Scheme + "://" + o.Host + uri, true
+}
+
+// Hostname returns Host without its port, in lower case.
+func (o Request) Hostname() string {
+	host := o.Host
+	if h, _, err := net.SplitHostPort(host); err == nil {
+		host = h
+	}
+	return strings.ToLower(strings.Trim(host, "[]"))
+}
+
+// scheme returns the scheme r was sent with.
+func scheme(r *http.Request) string {
+	if r.TLS != nil {
+		return "https"
+	}
+	switch strings.ToLower(firstValue(r.Header.Get("X-Forwarded-Proto"))) {
+	case "https", "wss":
+		return "https"
+	}
+	return "http"
+}
+
+// method returns a forwarded method in upper case, or "" when it is absent
+// or not a method token.
+func method(m string) string {
+	m = strings.TrimSpace(m)
+	if m == "" || len(m) > 32 || strings.Trim(m, "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz-") != "" {
+		return ""
+	}
+	return strings.ToUpper(m)
+}
+
+// validHost reports whether h can be a host[:port]: no character a URL
+// authority does not allow there (no "/", "@", "\", space or control byte).
+func validHost(h string) bool {
+	return h != "" && len(h) <= 261 &&
+		strings.Trim(h, "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789.-_:[]") == ""
+}
+
+// firstValue returns the first entry of a comma-separated header value.
+func firstValue(v string) string {
+	if i := strings.IndexByte(v, ','); i >= 0 {
+		v = v[:i]
+	}
+	return strings.TrimSpace(v)
+}
