@@ -256,7 +256,9 @@ func TestNginxAuthRequestMode(t *testing.T) {
 
 func TestForwardedOriginalURLIsCheckedLikeRD(t *testing.T) {
 	for _, tc := range []struct{ uri, want string }{
-		{"@evil.example/", "/page"}, // not a path: the request's own URI is used
+		// Not a path: the original URL is unknown. The subrequest's own path
+		// does not stand in for it.
+		{"@evil.example/", "/"},
 		{"//evil.example/", "/"},
 		{"/\\evil.example", "/"},
 		{"/ok?x=1", "/ok?x=1"},
@@ -266,7 +268,9 @@ func TestForwardedOriginalURLIsCheckedLikeRD(t *testing.T) {
 			c.SkipProviderButton = true
 		})
 		host := strings.TrimPrefix(env.srv.URL, "http://")
-		resp, _, hops := env.browse(env.url("/page"), http.Header{"X-Forwarded-Uri": {tc.uri}, "X-Forwarded-Host": {host}})
+		resp, _, hops := env.browse(env.url("/page"), http.Header{
+			"X-Forwarded-Uri": {tc.uri}, "X-Forwarded-Host": {host}, "X-Forwarded-Method": {"GET"},
+		})
 		if last := hops[len(hops)-1]; resp.StatusCode != http.StatusOK || last != env.url(tc.want) {
 			t.Errorf("X-Forwarded-Uri %q: sign-in ended at %s (%d), want %s", tc.uri, last, resp.StatusCode, tc.want)
 		}
@@ -292,9 +296,35 @@ func TestReverseProxySignInRedirectIsAbsolute(t *testing.T) {
 	env := newTestEnv(t, func(c *Config) { c.ReverseProxy = true })
 	resp, _ := env.do(http.MethodGet, env.url("/"), http.Header{
 		"X-Forwarded-Proto": {"https"}, "X-Forwarded-Host": {"app.example.com"}, "X-Forwarded-Uri": {"/page?x=1"},
+		"X-Forwarded-Method": {"GET"},
 	})
 	want := "https://app.example.com/oauth2/sign_in?rd=" + url.QueryEscape("https://app.example.com/page?x=1")
 	if got := resp.Header.Get("Location"); resp.StatusCode != http.StatusFound || got != want {
 		t.Errorf("ForwardAuth-style sign-in redirect = %d to %q, want 302 to %q", resp.StatusCode, got, want)
+	}
+}
+
+// TestNoDowngradeToHTTP: security review finding 8 (issue 7). A request that
+// came over https is never sent on to an http:// target, even on its own
+// host; http to https is fine.
+func TestNoDowngradeToHTTP(t *testing.T) {
+	env := newTestEnv(t, func(c *Config) { c.WhitelistDomains = []string{".example.com"} })
+	host := strings.TrimPrefix(env.srv.URL, "http://")
+	for _, tc := range []struct{ proto, rd, want string }{
+		{"https", "http://" + host + "/x", "https://" + host + "/"},
+		{"https", "http://other.example.com/x", "https://" + host + "/"},
+		{"https", "HTTP://" + host + "/x", "https://" + host + "/"},
+		{"https", "https://" + host + "/x", "https://" + host + "/x"},
+		{"https", "/x", "https://" + host + "/x"},
+		{"http", "http://" + host + "/x", "http://" + host + "/x"},
+		{"http", "https://other.example.com/x", "https://other.example.com/x"},
+	} {
+		resp, body := env.do(http.MethodGet, env.url("/oauth2/sign_in?rd="+url.QueryEscape(tc.rd)), http.Header{"X-Forwarded-Proto": {tc.proto}})
+		if resp.StatusCode != http.StatusOK {
+			t.Fatalf("/oauth2/sign_in = %d, want 200", resp.StatusCode)
+		}
+		if got := mustURL(signInLink(t, body)).Query().Get("rd"); got != tc.want {
+			t.Errorf("over %s, rd %q: sign-in target %q, want %q", tc.proto, tc.rd, got, tc.want)
+		}
 	}
 }
