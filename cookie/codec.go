@@ -29,8 +29,9 @@ const (
 	// secret; another purpose derives another key with another label.
 	keyLabel = "gatehouse cookie AES-256-GCM v1"
 	// version is the first byte of every sealed value; a new format gets a
-	// new byte and Open rejects the ones it does not know.
-	version = 1
+	// new byte and Open rejects the ones it does not know. Version 1 bound
+	// no context.
+	version = 2
 	// timesLen is the length of the issued and expires Unix seconds that
 	// precede the payload inside the ciphertext.
 	timesLen = 16
@@ -47,8 +48,9 @@ var encoding = base64.RawURLEncoding.Strict()
 // from secrets. A Codec is immutable and safe for concurrent use; create it
 // with NewCodec.
 type Codec struct {
-	aeads  []cipher.AEAD // aeads[0] seals; every one opens
-	random io.Reader
+	aeads   []cipher.AEAD // aeads[0] seals; every one opens
+	random  io.Reader
+	context string // bound into every value as additional data; see Bound
 }
 
 // NewCodec returns a Codec for one or more 32-byte secrets. The first seals;
@@ -89,6 +91,18 @@ func newAEAD(secret []byte) (cipher.AEAD, error) {
 	return aead, nil
 }
 
+// Bound returns a Codec with c's secrets whose values are also bound to
+// context: a value sealed by one opens only under the same context (and
+// name), so two users of one secret with different contexts cannot open
+// each other's values. Gatehouse binds a middleware's cookies to its
+// identity provider and client; context must spell such a pair
+// unambiguously.
+func (c *Codec) Bound(context string) *Codec {
+	b := *c
+	b.context = context
+	return &b
+}
+
 // Opened is what Open recovers from a sealed value.
 type Opened struct {
 	// Payload is the sealed payload.
@@ -101,8 +115,9 @@ type Opened struct {
 }
 
 // Seal encrypts payload for the cookie called name, carrying issued and
-// expires inside the ciphertext. The name is the AEAD additional data, so the
-// value does not open under another cookie name. Both times are kept to the
+// expires inside the ciphertext. The name and the codec's context are the
+// AEAD additional data, so the value does not open under another cookie name
+// or context. Both times are kept to the
 // whole second (truncated), so a value never outlives expires. The result is
 // unpadded URL-safe base64, safe as a cookie value. Seal fails only when
 // crypto/rand does.
@@ -119,14 +134,14 @@ func (c *Codec) Seal(name string, payload []byte, issued, expires time.Time) (st
 	binary.BigEndian.PutUint64(plain[0:8], uint64(issued.Unix()))
 	binary.BigEndian.PutUint64(plain[8:16], uint64(expires.Unix()))
 	plain = append(plain, payload...)
-	out = aead.Seal(out, out[1:], plain, additionalData(name))
+	out = aead.Seal(out, out[1:], plain, c.additionalData(name))
 	return encoding.EncodeToString(out), nil
 }
 
 // Open reverses Seal for the cookie called name, trying each secret in
 // order. It returns ErrInvalid for a value that is too long, not canonical
-// base64url, of an unknown version, altered, sealed for another name or under
-// no known secret, or issued more than five minutes after now; and ErrExpired
+// base64url, of an unknown version, altered, sealed for another name or
+// context or under no known secret, or issued more than five minutes after now; and ErrExpired
 // for an authentic value when now is not before its expiry. Values longer
 // than MaxChunks*MaxLineLen are rejected before decoding.
 func (c *Codec) Open(name, value string, now time.Time) (Opened, error) {
@@ -139,8 +154,9 @@ func (c *Codec) Open(name, value string, now time.Time) (Opened, error) {
 	if err != nil || raw[0] != version {
 		return Opened{}, ErrInvalid
 	}
+	ad := c.additionalData(name)
 	for i, aead := range c.aeads {
-		plain, err := aead.Open(nil, raw[1:1+nonceLen], raw[1+nonceLen:], additionalData(name))
+		plain, err := aead.Open(nil, raw[1:1+nonceLen], raw[1+nonceLen:], ad)
 		if err != nil {
 			continue
 		}
@@ -157,11 +173,15 @@ func (c *Codec) Open(name, value string, now time.Time) (Opened, error) {
 	return Opened{}, ErrInvalid
 }
 
-// additionalData binds the format version and the cookie name to a sealed value.
-func additionalData(name string) []byte {
-	ad := make([]byte, 0, 1+len(name))
+// additionalData binds the format version, the cookie name and the codec's
+// context to a sealed value: version | name | 0x00 | context. A cookie name
+// holds no NUL byte, so the two never run into each other.
+func (c *Codec) additionalData(name string) []byte {
+	ad := make([]byte, 0, 2+len(name)+len(c.context))
 	ad = append(ad, version)
-	return append(ad, name...)
+	ad = append(ad, name...)
+	ad = append(ad, 0)
+	return append(ad, c.context...)
 }
 
 // base64URLAlphabet is the alphabet of unpadded base64url.

@@ -72,10 +72,10 @@ func TestNewCodec(t *testing.T) {
 
 // TestKeyDerivation checks the documented format: the cipher key is
 // HMAC-SHA256(secret, label), never the raw secret, and the AEAD additional
-// data is the version byte followed by the name.
+// data is the version byte, the name, a NUL byte and the context.
 func TestKeyDerivation(t *testing.T) {
 	secret := testSecret(7)
-	c := newTestCodec(t, 7)
+	c := newTestCodec(t, 7).Bound("ctx")
 	v := seal(t, c, "sess", []byte("hello"))
 	raw, err := encoding.DecodeString(v)
 	if err != nil {
@@ -102,7 +102,7 @@ func TestKeyDerivation(t *testing.T) {
 			if err != nil {
 				t.Fatal(err)
 			}
-			ad := append([]byte{1}, "sess"...)
+			ad := append([]byte{2}, "sess\x00ctx"...)
 			plain, err := aead.Open(nil, raw[1:13], raw[13:], ad)
 			if (err != nil) != tc.wantErr {
 				t.Fatalf("GCM open under the %s: error %v, want error %v", tc.name, err, tc.wantErr)
@@ -224,7 +224,8 @@ func TestOpenRejectsMalformed(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	nextVersion := append([]byte{2}, raw[1:]...)
+	nextVersion := append([]byte{3}, raw[1:]...)
+	firstVersion := append([]byte{1}, raw[1:]...)
 	tests := []struct {
 		name  string
 		value string
@@ -235,6 +236,7 @@ func TestOpenRejectsMalformed(t *testing.T) {
 		{"too short", strings.Repeat("A", 58)},
 		{"zeros", strings.Repeat("A", 200)},
 		{"unknown version", encoding.EncodeToString(nextVersion)},
+		{"version 1, which bound no context", encoding.EncodeToString(firstVersion)},
 		{"oversized", strings.Repeat("A", MaxChunks*MaxLineLen+1)},
 	}
 	for _, tc := range tests {
@@ -260,6 +262,7 @@ func TestOpenWrongNameOrKey(t *testing.T) {
 		{"name prefix", newTestCodec(t, 1), "_gatehous", ErrInvalid},
 		{"empty name", newTestCodec(t, 1), "", ErrInvalid},
 		{"other key", newTestCodec(t, 2), "_gatehouse", ErrInvalid},
+		{"other context", newTestCodec(t, 1).Bound("https://id.example.com client"), "_gatehouse", ErrInvalid},
 	}
 	for _, tc := range tests {
 		tc := tc
@@ -344,5 +347,28 @@ func TestCodecRotation(t *testing.T) {
 	}
 	if _, err := NewCodec(current, []byte("short")); err == nil {
 		t.Error("NewCodec(good, short) = nil error")
+	}
+}
+
+// TestBound checks that a context is part of what a value is sealed for: it
+// opens under the same context only, and binding does not change the codec
+// it was made from.
+func TestBound(t *testing.T) {
+	plain := newTestCodec(t, 1)
+	a := plain.Bound("issuer-a client")
+	b := plain.Bound("issuer-b client")
+	v := seal(t, a, "_gatehouse", []byte("payload"))
+	if got, err := a.Open("_gatehouse", v, testNow); err != nil || string(got.Payload) != "payload" {
+		t.Fatalf("Open under the same context = %q, %v, want the payload", got.Payload, err)
+	}
+	for _, c := range []*Codec{b, plain, plain.Bound("issuer-a clien"), plain.Bound("")} {
+		if _, err := c.Open("_gatehouse", v, testNow); !errors.Is(err, ErrInvalid) {
+			t.Errorf("Open under context %q = %v, want %v", c.context, err, ErrInvalid)
+		}
+	}
+	// The name and the context do not run into each other.
+	v = seal(t, plain.Bound("x"), "ab", []byte("payload"))
+	if _, err := plain.Bound("bx").Open("a", v, testNow); !errors.Is(err, ErrInvalid) {
+		t.Errorf("Open of (ab, x) as (a, bx) = %v, want %v", err, ErrInvalid)
 	}
 }
