@@ -280,11 +280,12 @@ func TestForwardedOriginalURLIsCheckedLikeRD(t *testing.T) {
 func TestUserinfoAppliesAuthorization(t *testing.T) {
 	env := newTestEnv(t, nil)
 	env.signIn("/")
-	env2 := newTestEnv(t, func(c *Config) {
+	env2 := newTestEnvWith(t, env.idp, func(c *Config) {
 		c.EmailDomains = nil
 		c.AllowedGroups = []string{"nobody"}
 	})
-	// The same cookie secret: alice's session opens, but she is in no allowed group.
+	// The same provider, client and cookie secret: alice's session opens,
+	// but she is in no allowed group.
 	u := mustURL(env2.srv.URL)
 	env2.jar.SetCookies(u, env.jar.Cookies(mustURL(env.srv.URL)))
 	if resp, _ := env2.do(http.MethodGet, env2.url("/oauth2/userinfo"), nil); resp.StatusCode != http.StatusForbidden {

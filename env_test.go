@@ -49,7 +49,14 @@ func (env *testEnv) advance(d time.Duration) {
 // newTestEnv starts an environment whose configuration edit adjusts.
 func newTestEnv(t *testing.T, edit func(c *Config)) *testEnv {
 	t.Helper()
-	env := &testEnv{t: t, idp: oidctest.New(t)}
+	return newTestEnvWith(t, oidctest.New(t), edit)
+}
+
+// newTestEnvWith starts an environment whose identity provider is idp,
+// which another environment may share.
+func newTestEnvWith(t *testing.T, idp *oidctest.Provider, edit func(c *Config)) *testEnv {
+	t.Helper()
+	env := &testEnv{t: t, idp: idp}
 	app := http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		env.mu.Lock()
 		env.appSeen = append(env.appSeen, r.Clone(context.Background()))

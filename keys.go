@@ -18,8 +18,9 @@ const secretRecheck = 5 * time.Second
 // rotated Kubernetes secret takes effect without a restart. A file whose
 // new content is not a list of valid secrets keeps the last good codec.
 type fileKeys struct {
-	file *secretfile.File
-	log  *logger
+	file    *secretfile.File
+	binding string // see cookie.Codec.Bound
+	log     *logger
 
 	mu      sync.Mutex
 	content string // of the last good codec
@@ -27,10 +28,11 @@ type fileKeys struct {
 	bad     string // the content last refused, logged once
 }
 
-// newFileKeys returns the keys of the cookieSecretFile at path. It does no I/O.
-func newFileKeys(path string, now func() time.Time, log *logger) *fileKeys {
+// newFileKeys returns the keys of the cookieSecretFile at path, sealing
+// values bound to binding. It does no I/O.
+func newFileKeys(path, binding string, now func() time.Time, log *logger) *fileKeys {
 	logf := func(format string, args ...any) { log.errorf(format, args...) }
-	return &fileKeys{file: secretfile.New("cookieSecretFile", path, secretRecheck, now, logf), log: log}
+	return &fileKeys{file: secretfile.New("cookieSecretFile", path, secretRecheck, now, logf), binding: binding, log: log}
 }
 
 // current returns the codec of the file's current secrets.
@@ -64,9 +66,9 @@ func (k *fileKeys) current() (*cookie.Codec, error) {
 		return k.codec, nil
 	}
 	k.content = content
-	k.codec = codec
+	k.codec = codec.Bound(k.binding)
 	k.bad = ""
-	return codec, nil
+	return k.codec, nil
 }
 
 // Seal seals with the file's first secret.

@@ -28,7 +28,7 @@ func TestFileKeysRotation(t *testing.T) {
 	writeSecretFile(t, path, testCookieSecret+"\n")
 	now := time.Date(2025, time.June, 1, 12, 0, 0, 0, time.UTC)
 	var logs bytes.Buffer
-	k := newFileKeys(path, func() time.Time { return now }, newLogger("t", &logs, &logs))
+	k := newFileKeys(path, "binding", func() time.Time { return now }, newLogger("t", &logs, &logs))
 
 	old, err := k.Seal("c", []byte("p"), now, now.Add(time.Hour))
 	if err != nil {
@@ -69,7 +69,7 @@ func TestFileKeysRotation(t *testing.T) {
 func TestFileKeysWithoutAGoodFile(t *testing.T) {
 	path := filepath.Join(t.TempDir(), "missing")
 	var errs bytes.Buffer
-	k := newFileKeys(path, time.Now, newLogger("t", &bytes.Buffer{}, &errs))
+	k := newFileKeys(path, "binding", time.Now, newLogger("t", &bytes.Buffer{}, &errs))
 	for i := 0; i < 3; i++ {
 		if _, err := k.Seal("c", []byte("p"), time.Now(), time.Now().Add(time.Hour)); err == nil {
 			t.Error("Seal without a cookieSecretFile = nil error, want one (fail closed)")
@@ -98,5 +98,26 @@ func TestCookieSecretFileSignIn(t *testing.T) {
 	c.CookieSecretFile = path
 	if _, err := newSettings(c); err == nil || !strings.Contains(err.Error(), "either cookieSecret or cookieSecretFile") {
 		t.Errorf("newSettings(cookieSecret and cookieSecretFile) = %v, want an error", err)
+	}
+}
+
+// TestFileKeysBindValues checks that cookieSecretFile's codec binds values
+// like cookieSecret's (issue 7, finding 3): another binding cannot open them.
+func TestFileKeysBindValues(t *testing.T) {
+	path := filepath.Join(t.TempDir(), "cookie-secrets")
+	writeSecretFile(t, path, testCookieSecret+"\n")
+	now := time.Date(2025, time.June, 1, 12, 0, 0, 0, time.UTC)
+	log := newLogger("t", &bytes.Buffer{}, &bytes.Buffer{})
+	a := newFileKeys(path, "issuer-a client", func() time.Time { return now }, log)
+	b := newFileKeys(path, "issuer-b client", func() time.Time { return now }, log)
+	v, err := a.Seal("c", []byte("p"), now, now.Add(time.Hour))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := a.Open("c", v, now); err != nil {
+		t.Errorf("Open under the same binding = %v, want nil", err)
+	}
+	if _, err := b.Open("c", v, now); err == nil {
+		t.Errorf("Open under another binding = nil, want an error")
 	}
 }

@@ -153,9 +153,15 @@ func build(next http.Handler, config *Config, name string, now func() time.Time,
 			log.errorf(format, args...)
 		},
 	})
-	var codec session.Sealer = cfg.codec
+	// Sessions and flows are bound to the provider and client they were made
+	// with: another middleware sharing the cookie secret and name but signing
+	// in elsewhere cannot open them.
+	binding := cookieBinding(cfg.issuerURL, cfg.clientID)
+	var codec session.Sealer
 	if cfg.cookieSecretFile != "" {
-		codec = newFileKeys(cfg.cookieSecretFile, now, log)
+		codec = newFileKeys(cfg.cookieSecretFile, binding, now, log)
+	} else {
+		codec = cfg.codec.Bound(binding)
 	}
 	g.sessions = session.NewCookieStore(cfg.cookieName, codec, cfg.cookieExpire, cfg.cookieOptions, now)
 	g.flows = newFlowStore(cfg, codec, now)
@@ -179,4 +185,12 @@ func (g *Gatehouse) serve(w http.ResponseWriter, r *http.Request, h handlerFunc)
 	if err := h(w, r, origin.Of(r, g.cfg.reverseProxy)); err != nil {
 		g.fail(w, r, err)
 	}
+}
+
+// cookieBinding returns the context every cookie of a middleware is sealed
+// for: its issuer (without a trailing "/", as discovery compares it) and its
+// client ID, each preceded by its length so that no two pairs spell the same.
+func cookieBinding(issuer, clientID string) string {
+	issuer = strings.TrimSuffix(issuer, "/")
+	return fmt.Sprintf("%d:%s %d:%s", len(issuer), issuer, len(clientID), clientID)
 }

@@ -201,7 +201,7 @@ func TestRotatedCookieSecretResealsSessions(t *testing.T) {
 	const newSecret = "bmV3LWdhdGVob3VzZS10ZXN0LWNvb2tpZS1zZWNyZXQ="
 	old := newTestEnv(t, nil)
 	old.signIn("/")
-	rotated := newTestEnv(t, func(c *Config) { c.CookieSecret = []string{newSecret, testCookieSecret} })
+	rotated := newTestEnvWith(t, old.idp, func(c *Config) { c.CookieSecret = []string{newSecret, testCookieSecret} })
 	rotated.jar.SetCookies(mustURL(rotated.srv.URL), old.jar.Cookies(mustURL(old.srv.URL)))
 	resp, _ := rotated.do(http.MethodGet, rotated.url("/"), nil)
 	if resp.StatusCode != http.StatusOK || len(sessionCookies(resp)) == 0 {
@@ -211,7 +211,7 @@ func TestRotatedCookieSecretResealsSessions(t *testing.T) {
 		t.Errorf("a re-sealed session was written again")
 	}
 	// The new cookie opens without the old secret.
-	onlyNew := newTestEnv(t, func(c *Config) { c.CookieSecret = []string{newSecret} })
+	onlyNew := newTestEnvWith(t, old.idp, func(c *Config) { c.CookieSecret = []string{newSecret} })
 	onlyNew.jar.SetCookies(mustURL(onlyNew.srv.URL), rotated.jar.Cookies(mustURL(rotated.srv.URL)))
 	if resp, _ := onlyNew.do(http.MethodGet, onlyNew.url("/"), nil); resp.StatusCode != http.StatusOK {
 		t.Errorf("re-sealed session under the new secret alone = %d, want 200", resp.StatusCode)
