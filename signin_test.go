@@ -6,6 +6,7 @@ import (
 	"net/url"
 	"strings"
 	"testing"
+	"time"
 )
 
 func TestSignInReturnsToTheOriginalURL(t *testing.T) {
@@ -253,5 +254,44 @@ func TestSignOutClearsEveryChunk(t *testing.T) {
 	resp, _ = env.do(http.MethodGet, env.url("/oauth2/sign_out?rd="+url.QueryEscape("https://evil.example/")), nil)
 	if loc, _ := resp.Location(); loc == nil || loc.String() != env.url("/") {
 		t.Errorf("sign_out with a hostile rd went to %v, want /", loc)
+	}
+}
+
+// TestStrayChunkDoesNotSignOut: security review finding 6 (issue 7). When a
+// session shrinks, the response expires the chunks it no longer uses; a
+// proxy that drops that Set-Cookie, or a sibling host, leaves one behind. The
+// leftover is ignored (the request goes through) and expired again.
+func TestStrayChunkDoesNotSignOut(t *testing.T) {
+	env := newTestEnv(t, func(c *Config) { c.CookieRefresh = "1m" })
+	env.idp.SetPadding(3000)
+	env.signIn("/")
+	before := env.cookies()
+	env.idp.SetPadding(500)
+	env.advance(2 * time.Minute)
+	if resp, _ := env.do(http.MethodGet, env.url("/"), nil); resp.StatusCode != http.StatusOK {
+		t.Fatalf("refreshing request = %d, want 200", resp.StatusCode)
+	}
+	after := env.cookies()
+	var strays []string
+	for name := range before {
+		if _, ok := after[name]; !ok && strings.HasPrefix(name, "_oauth2_proxy_") {
+			strays = append(strays, name)
+			env.setCookie(name, before[name]) // the expiry never reached the browser
+		}
+	}
+	if len(strays) == 0 {
+		t.Fatalf("the session did not shrink: %d cookies before, %d after", len(before), len(after))
+	}
+	resp, body := env.do(http.MethodGet, env.url("/x"), nil)
+	if resp.StatusCode != http.StatusOK || body != "app: /x" {
+		t.Fatalf("request with the live chunks and stray %v = %d %q, want 200 from the app", strays, resp.StatusCode, body)
+	}
+	for _, name := range strays {
+		if _, ok := env.cookies()[name]; ok {
+			t.Errorf("the stray chunk %s was not expired", name)
+		}
+	}
+	if resp, _ := env.do(http.MethodGet, env.url("/y"), nil); len(sessionCookies(resp)) != 0 {
+		t.Errorf("a tidy session was written again")
 	}
 }

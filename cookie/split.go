@@ -77,20 +77,36 @@ func fitChunk(c *http.Cookie, i int, rest string) (*http.Cookie, int) {
 }
 
 // Join returns the value written under name: the cookie called name if
-// cookies has it, otherwise the concatenated values of name_0, name_1, ...
-// (consecutive, stopping at the first missing index; at most MaxChunks). The
-// first cookie of a name wins. It returns ErrNotFound when neither name nor
-// name_0 is present. Joining is purely textual; integrity (tampering,
-// reordering, a missing chunk) is caught by Codec.Open.
+// cookies has it, otherwise the concatenated Chunks of name. The first
+// cookie of a name wins. It returns ErrNotFound when neither name nor name_0
+// is present. Joining is purely textual; integrity (tampering, reordering, a
+// missing chunk) is caught by Codec.Open.
 func Join(cookies []*http.Cookie, name string) (string, error) {
+	for _, c := range cookies {
+		if c != nil && c.Name == name {
+			return c.Value, nil
+		}
+	}
+	parts := Chunks(cookies, name)
+	if len(parts) == 0 {
+		return "", ErrNotFound
+	}
+	return strings.Join(parts, ""), nil
+}
+
+// Chunks returns the values of the chunks name_0, name_1, ... that cookies
+// hold, in order, up to the first missing index and at most MaxChunks; the
+// first cookie of a name wins. Joined, they are the value Split cut, but for
+// one case only opening can tell: chunks left over from a longer value that
+// a shorter one replaced (a response whose expiring Set-Cookie a proxy
+// dropped, or a sibling host's cookie) follow the live ones. A caller whose
+// joined value does not open tries again without the last chunk.
+func Chunks(cookies []*http.Cookie, name string) []string {
 	var parts [MaxChunks]string
 	var found [MaxChunks]bool
 	for _, c := range cookies {
 		if c == nil {
 			continue
-		}
-		if c.Name == name {
-			return c.Value, nil
 		}
 		i, ok := chunkIndex(name, c.Name)
 		if ok && !found[i] {
@@ -98,14 +114,30 @@ func Join(cookies []*http.Cookie, name string) (string, error) {
 			found[i] = true
 		}
 	}
-	if !found[0] {
-		return "", ErrNotFound
+	n := 0
+	for n < MaxChunks && found[n] {
+		n++
 	}
-	var b strings.Builder
-	for i := 0; i < MaxChunks && found[i]; i++ {
-		b.WriteString(parts[i])
+	return parts[:n:n]
+}
+
+// HasUnused reports whether cookies hold a chunk of name other than the
+// first n: name_n, name_n+1, ... (past MaxChunks too), which a value of n
+// chunks does not use.
+func HasUnused(cookies []*http.Cookie, name string, n int) bool {
+	for _, c := range cookies {
+		if c == nil {
+			continue
+		}
+		suffix, ok := chunkSuffix(name, c.Name)
+		if !ok || !isIndex(suffix) {
+			continue
+		}
+		if i, err := strconv.Atoi(suffix); err != nil || i >= n {
+			return true
+		}
 	}
-	return b.String(), nil
+	return false
 }
 
 // IsPart reports whether candidate is name itself or one of its chunks: name

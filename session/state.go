@@ -36,13 +36,15 @@ type State struct {
 	// timeout; zero if never.
 	SeenAt time.Time
 
-	// stale is set by a Store whose cookie secret rotated since the session
-	// was sealed. Unexported, so not serialized.
+	// stale is set by a Store that wants the session written again as it
+	// is. Unexported, so not serialized.
 	stale bool
 }
 
-// Stale reports whether the session was sealed under a cookie secret that is
-// no longer the first: saving it again moves it to the current one.
+// Stale reports whether the session should be saved again although nothing
+// in it changed: it was sealed under a cookie secret that is no longer the
+// first (saving moves it to the current one), or it came with chunks it does
+// not use (saving expires them).
 func (s *State) Stale() bool {
 	return s.stale
 }

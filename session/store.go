@@ -4,6 +4,7 @@ import (
 	"errors"
 	"fmt"
 	"net/http"
+	"strings"
 	"time"
 
 	"github.com/gatehouse-auth/gatehouse/cookie"
@@ -54,43 +55,53 @@ func NewCookieStore(name string, codec Sealer, lifetime time.Duration, options f
 
 // Load opens the session cookie, joining its chunks. A browser may send
 // several: cookies of the session's name set for another Domain or Path
-// (oauth2-proxy's before a migration), or an unsplit cookie beside the
-// chunks that replaced it when a proxy dropped its expiry (nginx passes on
-// only the Set-Cookie lines it was told to). Every candidate is opened and
-// the one sealed last wins, so a stale cookie cannot hide or outlive the
-// live session.
+// (oauth2-proxy's before a migration), an unsplit cookie beside the chunks
+// that replaced it when a proxy dropped its expiry (nginx passes on only the
+// Set-Cookie lines it was told to), or chunks left over from a longer
+// session after it shrank. Every candidate is opened and the one sealed last
+// wins, so a stale cookie cannot hide or outlive the live session. Chunks
+// that do not open together are opened again without the last one, down to
+// the first: a leftover chunk is ignored, and the session it trailed is
+// marked Stale so that saving it again expires the leftover.
 func (s *CookieStore) Load(r *http.Request) (*State, error) {
 	cookies := r.Cookies()
-	var values []string
-	chunks := make([]*http.Cookie, 0, len(cookies))
-	for _, c := range cookies {
-		if c.Name == s.name {
-			values = append(values, c.Value)
-		} else {
-			chunks = append(chunks, c)
-		}
-	}
-	if joined, err := cookie.Join(chunks, s.name); err == nil {
-		values = append(values, joined)
-	}
-	if len(values) == 0 {
-		return nil, fmt.Errorf("%w: %v", ErrNoSession, cookie.ErrNotFound)
-	}
 	var newest *State
 	var newestAt time.Time
 	var err error
-	for _, value := range values {
+	consider := func(value string) bool {
 		st, sealed, openErr := s.open(value)
 		if openErr != nil {
 			err = openErr
-			continue
+			return false
 		}
 		if newest == nil || sealed.After(newestAt) {
 			newest = st
 			newestAt = sealed
 		}
+		return true
+	}
+	for _, c := range cookies {
+		if c.Name == s.name {
+			consider(c.Value)
+		}
+	}
+	parts := cookie.Chunks(cookies, s.name)
+	for n := len(parts); n > 0; n-- {
+		if consider(strings.Join(parts[:n], "")) {
+			if cookie.HasUnused(cookies, s.name, n) {
+				newest.stale = true
+			}
+			break
+		}
+		if !errors.Is(err, cookie.ErrInvalid) {
+			// Authentic but expired: fewer chunks cannot be authentic.
+			break
+		}
 	}
 	if newest == nil {
+		if err == nil {
+			err = cookie.ErrNotFound
+		}
 		return nil, fmt.Errorf("%w: %v", ErrNoSession, err)
 	}
 	return newest, nil

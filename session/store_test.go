@@ -271,3 +271,61 @@ func TestCookieStoreMarksSessionsOfOlderSecretsStale(t *testing.T) {
 		t.Error("the old secret alone opened a session sealed under the new one")
 	}
 }
+
+// TestCookieStoreIgnoresStrayChunks: security review finding 6 (issue 7). A
+// chunk left over after a session shrank (a proxy dropped the expiring
+// Set-Cookie, or a sibling host set it) never turns the valid session into
+// no session: Load ignores it and marks the session Stale, and saving it
+// again expires the leftover.
+func TestCookieStoreIgnoresStrayChunks(t *testing.T) {
+	now := signedIn
+	s := newTestStore(t, &now)
+	big := save(t, s, testState(9000), nil)   // _0, _1, _2
+	small := save(t, s, testState(6000), nil) // _0, _1
+	if len(big) != 3 || len(small) != 2 {
+		t.Fatalf("Save wrote %d and %d chunks, want 3 and 2", len(big), len(small))
+	}
+	for _, tc := range []struct {
+		name string
+		sent []*http.Cookie
+	}{
+		{"a stray last chunk", append(append([]*http.Cookie(nil), small...), big[2])},
+		{"two strays", append(append([]*http.Cookie(nil), small...), big[2], &http.Cookie{Name: "_oauth2_proxy_3", Value: "AAAA"})},
+		{"a stray after a gap", append(append([]*http.Cookie(nil), small...), &http.Cookie{Name: "_oauth2_proxy_5", Value: "AAAA"})},
+		{"a stray unsplit-size chunk", append(append([]*http.Cookie(nil), small...), &http.Cookie{Name: "_oauth2_proxy_2", Value: "x"})},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			got, err := s.Load(requestWith(tc.sent))
+			if err != nil {
+				t.Fatalf("Load = %v, want the session", err)
+			}
+			if got.AccessToken != testState(6000).AccessToken {
+				t.Fatalf("Load gave another session than the live one")
+			}
+			if !got.Stale() {
+				t.Errorf("Load did not mark the session Stale, so the stray would never be expired")
+			}
+			written := save(t, s, got, tc.sent)
+			var expired []string
+			for _, c := range written {
+				if c.MaxAge < 0 {
+					expired = append(expired, c.Name)
+				}
+			}
+			for _, c := range tc.sent[2:] {
+				if !strings.Contains(strings.Join(expired, ","), c.Name) {
+					t.Errorf("saving again expired %q, want %s among them", expired, c.Name)
+				}
+			}
+		})
+	}
+	// Without strays, nothing asks for a write.
+	if got, err := s.Load(requestWith(small)); err != nil || got.Stale() {
+		t.Errorf("Load(live chunks only) = stale %v, %v; want a session that needs no write", got != nil && got.Stale(), err)
+	}
+	// An expired session does not come back by dropping chunks.
+	now = signedIn.Add(8 * 24 * time.Hour)
+	if _, err := s.Load(requestWith(append(append([]*http.Cookie(nil), small...), big[2]))); !errors.Is(err, ErrNoSession) {
+		t.Errorf("Load(expired chunks and a stray) = %v, want %v", err, ErrNoSession)
+	}
+}
