@@ -329,3 +329,36 @@ func TestNoDowngradeToHTTP(t *testing.T) {
 		}
 	}
 }
+
+// TestFlowCookiesStayWithinBounds: security review finding 7 (issue 7). A
+// page that sends a browser to /oauth2/start again and again, with the
+// longest rd allowed, must not fill its Cookie header past a proxy's limit:
+// the browser holds at most maxFlows flows of maxFlowBytes in all, and the
+// newest sign-in still completes.
+func TestFlowCookiesStayWithinBounds(t *testing.T) {
+	env := newTestEnv(t, nil)
+	long := "/" + strings.Repeat("a", maxRedirectLen-1)
+	var last *http.Response
+	for i := 0; i < 20; i++ {
+		last, _ = env.do(http.MethodGet, env.url("/oauth2/start?rd="+url.QueryEscape(long)), nil)
+		flows, size := 0, 0
+		for name, value := range env.cookies() {
+			if strings.Contains(name, "_csrf_") {
+				flows++
+				size += len(value)
+			}
+		}
+		if flows > maxFlows || size > maxFlowBytes {
+			t.Fatalf("after %d sign-ins started, the browser holds %d flow cookies of %d bytes, want at most %d and %d bytes",
+				i+1, flows, size, maxFlows, maxFlowBytes)
+		}
+	}
+	loc, err := last.Location()
+	if err != nil {
+		t.Fatal(err)
+	}
+	resp, _, hops := env.browse(loc.String(), nil)
+	if resp.StatusCode != http.StatusOK || hops[len(hops)-1] != env.url(long) {
+		t.Errorf("the newest sign-in ended at %s (%d), want %s", hops[len(hops)-1], resp.StatusCode, env.url(long))
+	}
+}

@@ -25,6 +25,14 @@ const flowTTL = 15 * time.Minute
 // signing in in parallel); starting one more forgets the oldest.
 const maxFlows = 5
 
+// maxFlowBytes bounds the bytes of flow cookie values a browser holds at
+// once, so that a page sending a browser to /start again and again, with
+// long rd values, cannot push its Cookie header past a proxy's limit (nginx
+// refuses a header line over 8 KB by default, the README's example over
+// 16 KB): the oldest flows are forgotten first. One flow with the longest
+// rd allowed takes about 3.2 KB, an ordinary one about 500 bytes.
+const maxFlowBytes = 4000
+
 // errFlow is returned when a callback has no matching sign-in in progress.
 var errFlow = errors.New("no sign-in in progress for this state")
 
@@ -92,19 +100,22 @@ func (s *flowStore) save(w http.ResponseWriter, r *http.Request, f flow) error {
 		return fmt.Errorf("flow: seal: %w", err)
 	}
 	opts := s.options(r)
-	s.prune(w, r, opts)
+	s.prune(w, r, opts, len(value))
 	http.SetCookie(w, opts.New(name, value, now.Add(flowTTL)))
 	return nil
 }
 
-// prune expires unreadable flow cookies and the oldest readable ones beyond
-// maxFlows-1, making room for one more.
-func (s *flowStore) prune(w http.ResponseWriter, r *http.Request, opts cookie.Options) {
+// prune expires unreadable flow cookies, and the oldest readable ones until
+// a new one of size bytes fits: at most maxFlows flows of at most
+// maxFlowBytes in all.
+func (s *flowStore) prune(w http.ResponseWriter, r *http.Request, opts cookie.Options, size int) {
 	type started struct {
 		name string
 		at   time.Time
+		size int
 	}
 	var live []started
+	total := size
 	for _, c := range r.Cookies() {
 		if !s.owns(c.Name) {
 			continue
@@ -114,14 +125,13 @@ func (s *flowStore) prune(w http.ResponseWriter, r *http.Request, opts cookie.Op
 			http.SetCookie(w, opts.Expired(c.Name))
 			continue
 		}
-		live = append(live, started{name: c.Name, at: opened.Issued})
-	}
-	if len(live) < maxFlows {
-		return
+		live = append(live, started{name: c.Name, at: opened.Issued, size: len(c.Value)})
+		total += len(c.Value)
 	}
 	sort.Slice(live, func(i, j int) bool { return live[i].at.Before(live[j].at) })
-	for k := 0; k <= len(live)-maxFlows; k++ {
+	for k := 0; k < len(live) && (len(live)-k >= maxFlows || total > maxFlowBytes); k++ {
 		http.SetCookie(w, opts.Expired(live[k].name))
+		total -= live[k].size
 	}
 }
 

@@ -153,6 +153,7 @@ func newSettings(c *Config) (*settings, error) {
 	if !strings.HasPrefix(s.cookiePath, "/") || strings.ContainsAny(s.cookiePath, ";\r\n") {
 		p.addf("cookiePath", "must be a path starting with /, got %q", c.CookiePath)
 	}
+	checkCookiePrefix(&p, s)
 	s.cookieExpire = checkDuration(&p, "cookieExpire", orDefault(c.CookieExpire, "168h"))
 	s.cookieSite = checkSameSite(&p, c.CookieSameSite)
 	s.cookieRefresh = checkOptionalDuration(&p, "cookieRefresh", c.CookieRefresh)
@@ -314,6 +315,28 @@ func checkCookieDomains(p *problems, list []string) []string {
 		out = append(out, d)
 	}
 	return out
+}
+
+// checkCookiePrefix checks the attributes a cookie name prefix demands
+// (RFC 6265bis 4.1.3): browsers drop a __Secure- cookie without Secure, and
+// a __Host- cookie unless it is also host-only with Path=/, which is what
+// keeps a sibling subdomain from setting or shadowing it. Browsers match the
+// prefixes in any case.
+func checkCookiePrefix(p *problems, s *settings) {
+	name := strings.ToLower(s.cookieName)
+	host := strings.HasPrefix(name, "__host-")
+	if !host && !strings.HasPrefix(name, "__secure-") {
+		return
+	}
+	if !s.cookieSecure {
+		p.addf("cookieName", "%q needs cookieSecure: browsers drop such cookies without Secure", s.cookieName)
+	}
+	if host && s.cookiePath != "/" {
+		p.addf("cookieName", "%q needs cookiePath /, got %q: browsers drop __Host- cookies with another path", s.cookieName, s.cookiePath)
+	}
+	if host && len(s.cookieDomains) > 0 {
+		p.addf("cookieName", "%q cannot be shared through cookieDomains: a __Host- cookie is host-only", s.cookieName)
+	}
 }
 
 // checkDuration parses a Traefik-style duration: "168h", "90s" or bare seconds.

@@ -248,3 +248,43 @@ func TestOptionalDurationsTakeAnyZero(t *testing.T) {
 		t.Errorf("cookieRefresh beyond cookieExpire = %v, want an error", err)
 	}
 }
+
+// TestCookieNamePrefixes: security review finding 7 (issue 7). A __Host-
+// cookie name keeps sibling subdomains from setting or shadowing the
+// session; browsers keep it only when it is Secure, host-only and on path /,
+// so a configuration that breaks one of those is refused, not left to fail
+// at every sign-in. __Secure- needs Secure.
+func TestCookieNamePrefixes(t *testing.T) {
+	for _, tc := range []struct {
+		name    string
+		edit    func(c *Config)
+		wantErr string
+	}{
+		{"__Host- with the defaults", func(c *Config) { c.CookieName = "__Host-gatehouse" }, ""},
+		{"__Secure- with the defaults", func(c *Config) { c.CookieName = "__Secure-gatehouse" }, ""},
+		{"__Host- without Secure", func(c *Config) { c.CookieName = "__Host-gatehouse"; c.CookieSecure = false }, "needs cookieSecure"},
+		{"__host- in lower case without Secure", func(c *Config) { c.CookieName = "__host-gatehouse"; c.CookieSecure = false }, "needs cookieSecure"},
+		{"__Secure- without Secure", func(c *Config) { c.CookieName = "__Secure-gatehouse"; c.CookieSecure = false }, "needs cookieSecure"},
+		{"__Host- on another path", func(c *Config) { c.CookieName = "__Host-gatehouse"; c.CookiePath = "/oauth2" }, "needs cookiePath /"},
+		{"__Host- with a domain", func(c *Config) {
+			c.CookieName = "__Host-gatehouse"
+			c.CookieDomains = []string{"example.com"}
+		}, "host-only"},
+		{"__Secure- with a domain", func(c *Config) {
+			c.CookieName = "__Secure-gatehouse"
+			c.CookieDomains = []string{"example.com"}
+		}, ""},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			c := validConfig()
+			tc.edit(c)
+			_, err := newSettings(c)
+			switch {
+			case tc.wantErr == "" && err != nil:
+				t.Errorf("newSettings = %v, want nil", err)
+			case tc.wantErr != "" && (err == nil || !strings.Contains(err.Error(), "cookieName: ") || !strings.Contains(err.Error(), tc.wantErr)):
+				t.Errorf("newSettings = %v, want a cookieName error with %q", err, tc.wantErr)
+			}
+		})
+	}
+}
