@@ -362,3 +362,24 @@ func TestFlowCookiesStayWithinBounds(t *testing.T) {
 		t.Errorf("the newest sign-in ended at %s (%d), want %s", hops[len(hops)-1], resp.StatusCode, env.url(long))
 	}
 }
+
+// TestTargetIsNeverAnEndpoint checks that no rd candidate sends the browser
+// to one of Gatehouse's own endpoints on the request's host: behind nginx,
+// X-Auth-Request-Redirect of a request for /oauth2/start is /oauth2/start
+// itself, and a sign-in ending there starts again, forever.
+func TestTargetIsNeverAnEndpoint(t *testing.T) {
+	env := newTestEnv(t, nil)
+	host := strings.TrimPrefix(env.srv.URL, "http://")
+	for _, rd := range []string{
+		"/oauth2/start?rd=/x",
+		"/oauth2/sign_in",
+		"/%6Fauth2/start",
+		"http://" + host + "/oauth2/start",
+		"http://" + strings.ToUpper(host) + "/oauth2/callback",
+	} {
+		_, _, hops := env.browse(env.url("/oauth2/start?rd="+url.QueryEscape(rd)), http.Header{"X-Auth-Request-Redirect": {rd}})
+		if last := hops[len(hops)-1]; last != env.url("/") {
+			t.Errorf("sign-in with rd %q ended at %s after %d hops, want %s", rd, last, len(hops), env.url("/"))
+		}
+	}
+}

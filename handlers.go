@@ -344,18 +344,29 @@ func (g *Gatehouse) safeTarget(o origin.Request, rd string) string {
 // allowedTarget applies the redirect rules to rd for the request o describes.
 // A relative target is made absolute on the request's host, because the
 // callback may be served on another host. A request that came over https is
-// never sent on to an http:// target.
+// never sent on to an http:// target, and no target is one of this host's
+// own endpoints: behind nginx, X-Auth-Request-Redirect of a request for
+// /oauth2/start names /oauth2/start itself, a loop.
 func (g *Gatehouse) allowedTarget(o origin.Request, rd string) (string, bool) {
 	if rd == "" || !g.cfg.redirects.allowed(rd, o.Host) {
 		return "", false
 	}
+	target := rd
 	if strings.HasPrefix(rd, "/") {
-		return o.Scheme + "://" + o.Host + rd, true
-	}
-	if o.Scheme == "https" && !strings.HasPrefix(strings.ToLower(rd), "https://") {
+		target = o.Scheme + "://" + o.Host + rd
+	} else if o.Scheme == "https" && !strings.HasPrefix(strings.ToLower(rd), "https://") {
 		return "", false
 	}
-	return rd, true
+	u, err := url.Parse(target)
+	if err != nil {
+		return "", false
+	}
+	if strings.EqualFold(u.Hostname(), o.Hostname()) {
+		if path, ok := origin.Canonical(u.EscapedPath()); !ok || strings.HasPrefix(path, g.cfg.proxyPrefix+"/") {
+			return "", false
+		}
+	}
+	return target, true
 }
 
 // homeURL returns "/" on the request's host.
