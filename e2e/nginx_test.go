@@ -55,29 +55,19 @@ const acceptPage = "text/html,application/xhtml+xml"
 // refreshes the session and sets its cookies anew, which nginx must pass on.
 const nginxCookieRefresh = time.Second
 
-// nginxGatehouseConfig is Traefik's side of the README's nginx example:
-// Gatehouse answers /oauth2/ for the host, as nginx's auth_request expects
-// of oauth2-proxy started with --reverse-proxy, --set-xauthrequest and
-// --pass-access-token. Nothing else of the host is routed to Traefik.
-func nginxGatehouseConfig(issuer, secret string) string {
-	return dynamic{
-		routers: []router{{
-			name:       "gatehouse",
-			rule:       hostRule("app.localhost") + " && PathPrefix(`/oauth2/`)",
-			middleware: "gatehouse",
-			service:    "noop@internal",
-		}},
-		middlewares: []middleware{{name: "gatehouse", options: gatehouseOptions(issuer, secret, options{
-			"clientSecret":    "secret",
-			"cookieSecure":    "false",
-			"emailDomains":    "example.com",
-			"reverseProxy":    "true",
-			"setXAuthRequest": "true",
-			"passAccessToken": "true",
-			"skipAuthRoutes":  "^/public/",
-			"cookieRefresh":   nginxCookieRefresh.String(),
-		})}},
-	}.yaml()
+// nginxTraefikConfig is Traefik's side of the README's nginx setup, the
+// README's example "nginx-traefik" with its placeholders replaced and two
+// options added for the test: cookieSecure off, since the test's nginx, like
+// the README's, listens on plain HTTP, and a cookieRefresh after which the
+// auth answer refreshes the session and sets its cookies anew, which nginx
+// must pass on. extra options (YAML lines) may be added.
+func nginxTraefikConfig(t *testing.T, idp *oidctest.Provider, extra ...string) string {
+	t.Helper()
+	added := []string{"reverseProxy: true", "cookieSecure: false", "cookieRefresh: " + nginxCookieRefresh.String()}
+	added = append(added, extra...)
+	return readmeExample(t, "nginx-traefik", idp, map[string]string{
+		"reverseProxy: true": strings.Join(added, "\n          "),
+	})
 }
 
 // nginx is an nginx process a test started.
@@ -174,12 +164,12 @@ var signInLink = regexp.MustCompile(`<a class="button" href="([^"]+)"`)
 // path goes through without a session, which takes nginx's X-Forwarded-Uri.
 func TestNginxAuthRequest(t *testing.T) {
 	requireProgram(t, "nginx", "nginx", "/usr/sbin/nginx")
-	idp := oidctest.New(t)
+	idp := readmeProvider(t)
 	app := echoApp(t)
 	// As the README says, Traefik trusts nginx's X-Forwarded-* headers:
 	// X-Forwarded-Uri tells Gatehouse which page auth_request asks about.
 	tr := startTraefik(t, harness.Options{
-		Dynamic:    nginxGatehouseConfig(idp.Issuer(), cookieSecret(t)),
+		Dynamic:    nginxTraefikConfig(t, idp),
 		TrustedIPs: []string{"127.0.0.1/32"},
 	})
 	ngx := startNginx(t, map[string]string{
