@@ -68,6 +68,38 @@ func (i *identityHeaders) strip(h http.Header) {
 			delete(h, name)
 		}
 	}
+	if conn, ok := h["Connection"]; ok {
+		i.unlistHopByHop(h, conn)
+	}
+}
+
+// unlistHopByHop removes from the Connection header every header name this
+// injector may set: a proxy deletes the headers a request's Connection
+// header lists before passing it on, so a client listing X-Forwarded-User
+// there would take the identity Gatehouse sets away from the app.
+func (i *identityHeaders) unlistHopByHop(h http.Header, conn []string) {
+	var kept []string
+	changed := false
+	for _, line := range conn {
+		for _, token := range strings.Split(line, ",") {
+			token = strings.TrimSpace(token)
+			if token == "" {
+				continue
+			}
+			if i.owned[normalizeHeader(token)] {
+				changed = true
+				continue
+			}
+			kept = append(kept, token)
+		}
+	}
+	switch {
+	case !changed:
+	case len(kept) == 0:
+		delete(h, "Connection")
+	default:
+		h["Connection"] = []string{strings.Join(kept, ", ")}
+	}
 }
 
 func (i *identityHeaders) upstream(h http.Header, s *session.State) {

@@ -59,6 +59,30 @@ func TestStripRemovesEverySpelling(t *testing.T) {
 	}
 }
 
+// TestStripUnlistsIdentityHeadersFromConnection checks that a client cannot
+// have a proxy delete the identity headers Gatehouse sets, by naming them in
+// its Connection header (hop-by-hop headers are dropped before the next
+// hop), in any spelling; other tokens stay.
+func TestStripUnlistsIdentityHeadersFromConnection(t *testing.T) {
+	inj := injectorFor(t, func(c *Config) { c.PassAuthorizationHeader = true })
+	for _, tc := range []struct {
+		conn []string
+		want []string // nil: no Connection header left
+	}{
+		{[]string{"close"}, []string{"close"}},
+		{[]string{"keep-alive, X-Forwarded-User"}, []string{"keep-alive"}},
+		{[]string{"x_forwarded_email", "Upgrade, X.Auth.Request.User,authorization"}, []string{"Upgrade"}},
+		{[]string{"X-Forwarded-Groups,X-Forwarded-Access-Token"}, nil},
+		{[]string{"X-Forwarded-For, X-Forwarded-Userx"}, []string{"X-Forwarded-For, X-Forwarded-Userx"}},
+	} {
+		h := http.Header{"Connection": tc.conn}
+		inj.strip(h)
+		if got := h["Connection"]; strings.Join(got, "|") != strings.Join(tc.want, "|") || (got == nil) != (tc.want == nil) {
+			t.Errorf("strip(Connection: %q) left %q, want %q", tc.conn, got, tc.want)
+		}
+	}
+}
+
 func TestStripKeepsAuthorizationWhenNotOurs(t *testing.T) {
 	inj := injectorFor(t, func(c *Config) {})
 	h := http.Header{"Authorization": {"Basic dXNlcg=="}}
