@@ -1,6 +1,7 @@
 package gatehouse
 
 import (
+	"bytes"
 	"context"
 	"encoding/json"
 	"io"
@@ -23,9 +24,11 @@ import (
 type testEnv struct {
 	t      *testing.T
 	idp    *oidctest.Provider
+	g      *Gatehouse
 	srv    *httptest.Server
 	client *http.Client
 	jar    *cookiejar.Jar
+	log    *syncBuffer // Gatehouse's debug and error lines
 
 	mu      sync.Mutex
 	appSeen []*http.Request // requests the app received
@@ -56,7 +59,7 @@ func newTestEnv(t *testing.T, edit func(c *Config)) *testEnv {
 // which another environment may share.
 func newTestEnvWith(t *testing.T, idp *oidctest.Provider, edit func(c *Config)) *testEnv {
 	t.Helper()
-	env := &testEnv{t: t, idp: idp}
+	env := &testEnv{t: t, idp: idp, log: &syncBuffer{}}
 	app := http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		env.mu.Lock()
 		env.appSeen = append(env.appSeen, r.Clone(context.Background()))
@@ -75,10 +78,11 @@ func newTestEnvWith(t *testing.T, idp *oidctest.Provider, edit func(c *Config)) 
 	}
 	env.clock = time.Now()
 	env.idp.SetClock(env.now)
-	g, err := build(app, c, "test", env.now, newLogger("test", io.Discard, io.Discard))
+	g, err := build(app, c, "test", env.now, newLogger("test", env.log, env.log))
 	if err != nil {
 		t.Fatalf("New: %v", err)
 	}
+	env.g = g
 	env.srv = httptest.NewServer(g)
 	t.Cleanup(func() { env.srv.Close() })
 	env.jar, _ = cookiejar.New(nil)
@@ -213,4 +217,23 @@ func decodeJSON(t *testing.T, body string) map[string]any {
 		t.Fatalf("body %q is not JSON: %v", body, err)
 	}
 	return m
+}
+
+// syncBuffer is a bytes.Buffer that requests and the test may use at once.
+type syncBuffer struct {
+	mu  sync.Mutex
+	buf bytes.Buffer
+}
+
+func (b *syncBuffer) Write(p []byte) (int, error) {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	return b.buf.Write(p)
+}
+
+// String returns everything written so far.
+func (b *syncBuffer) String() string {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	return b.buf.String()
 }
