@@ -208,6 +208,11 @@ func (g *Gatehouse) signOut(w http.ResponseWriter, r *http.Request, o origin.Req
 	}
 	g.sessions.Clear(w, r)
 	g.flows.clear(w, r)
+	if s != nil {
+		// A copy of the cookie from before the last refresh must not be
+		// handed the refreshed session any more.
+		g.refreshes.Forget(sessionKey(s))
+	}
 	target := g.redirectTarget(r, o)
 	if s != nil && s.IDToken != "" {
 		if g.cfg.backendLogoutURL != "" {

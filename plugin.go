@@ -8,6 +8,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/gatehouse-auth/gatehouse/flight"
 	"github.com/gatehouse-auth/gatehouse/oauth"
 	"github.com/gatehouse-auth/gatehouse/origin"
 	"github.com/gatehouse-auth/gatehouse/session"
@@ -108,6 +109,12 @@ type Gatehouse struct {
 	headers  headerInjector
 	now      func() time.Time
 	log      *logger
+
+	// refreshes is the refresh record this middleware shares with the
+	// others of its scope (see refreshGroups); refreshWait bounds a
+	// request's wait for a refresh.
+	refreshes   *flight.Group
+	refreshWait time.Duration
 }
 
 // New builds the middleware called name from config. It validates every
@@ -165,6 +172,8 @@ func build(next http.Handler, config *Config, name string, now func() time.Time,
 	}
 	g.sessions = session.NewCookieStore(cfg.cookieName, codec, cfg.cookieExpire, cfg.cookieOptions, now)
 	g.flows = newFlowStore(cfg, codec, now)
+	g.refreshes = refreshGroups.get(refreshScope(binding, cfg.cookieName), now)
+	g.refreshWait = refreshWait
 	return g, nil
 }
 

@@ -7,9 +7,11 @@ import (
 	"errors"
 	"fmt"
 	"net/http"
+	"strconv"
 	"sync"
 	"time"
 
+	"github.com/gatehouse-auth/gatehouse/flight"
 	"github.com/gatehouse-auth/gatehouse/oauth"
 	"github.com/gatehouse-auth/gatehouse/session"
 )
@@ -17,15 +19,19 @@ import (
 const (
 	// refreshTimeout bounds one refresh at the identity provider.
 	refreshTimeout = 15 * time.Second
-	// refreshWait bounds how long a request waits for a refresh another
-	// request started; after it, the request is served with its still-valid
-	// session.
+	// refreshWait bounds how long a request waits for a refresh, its own
+	// or one another request started; after it, the request is served with
+	// the session it has, and the refresh goes on for the requests after it.
 	refreshWait = 5 * time.Second
-	// refreshMemory is how long a refresh's result answers requests that
-	// still carry the session from before it: the browser stores the new
-	// cookie only when the first answer reaches it, and a rotating refresh
-	// token must never be redeemed twice.
-	refreshMemory = time.Minute
+	// refreshMemory is how long after a refresh finished its result answers
+	// requests that still carry the session from before it: those under way
+	// while it ran, and those the browser sent before the response carrying
+	// the new cookie reached it. Without it they would redeem the old refresh
+	// token again, which a provider that rotates refresh tokens refuses
+	// (ending the session) or takes for a stolen token. The time covers a
+	// slow app's response to the refreshing request; not more, since a copy
+	// of the old cookie is given the new session for that long.
+	refreshMemory = 10 * time.Second
 	// failureMemory is how long a failed refresh answers for the provider,
 	// so that a provider that is down is not asked (and waited for) on every
 	// request, nor left unasked for long once it is back.
@@ -36,90 +42,64 @@ const (
 // a session: the user must sign in again.
 var errSessionEnded = errors.New("the identity provider ended the session")
 
-// refreshes is the one refreshGroup of the process. Traefik builds a
-// middleware for every router and again on every configuration change, and
-// requests of one browser session can reach several of them at once; only a
-// group they all share can redeem each refresh token once. It holds only
-// refreshes in progress and results younger than refreshMemory.
-var refreshes = &refreshGroup{calls: map[string]*refreshCall{}}
+// errSignedOut is returned for a request that waited for a refresh of a
+// session signed out meanwhile.
+var errSignedOut = errors.New("the session was signed out")
 
-// refreshGroup runs one refresh per refresh token at a time and remembers
-// its result for refreshMemory (a failure for failureMemory).
-type refreshGroup struct {
-	mu    sync.Mutex
-	calls map[string]*refreshCall
+// refreshGroups holds the refreshes of every scope of sessions in the
+// process (see refreshScope). Traefik builds a middleware for every router
+// that uses it and again on every configuration change, and the requests of
+// one browser session can reach several of those at once; only a record
+// they share redeems each refresh token once. A scope is one middleware's
+// sessions, so middlewares of other providers or clients never see each
+// other's refreshes. Each group holds only refreshes in progress and
+// results younger than refreshMemory (failureMemory).
+var refreshGroups = &groupRegistry{groups: map[string]*flight.Group{}}
+
+// groupRegistry hands out one flight.Group per scope.
+type groupRegistry struct {
+	mu     sync.Mutex
+	groups map[string]*flight.Group
 }
 
-// refreshCall is one refresh, in progress until done is closed.
-type refreshCall struct {
-	done     chan struct{}
-	state    *session.State
-	err      error
-	finished time.Time
-}
-
-// do returns the result of refreshing the session whose refresh token has
-// the given key: fn's if no refresh of it is known, else that refresh's,
-// waiting for it at most refreshWait. ok is false when the wait ran out.
-func (g *refreshGroup) do(key string, now time.Time, fn func() (*session.State, error)) (state *session.State, ok bool, err error) {
-	g.mu.Lock()
-	g.forget(now)
-	call := g.calls[key]
-	if call == nil {
-		call = &refreshCall{done: make(chan struct{})}
-		g.calls[key] = call
-		g.mu.Unlock()
-		g.run(call, now, fn)
-		return call.state, true, call.err
+// get returns scope's group, made on the clock now if it is the first use.
+func (r *groupRegistry) get(scope string, now func() time.Time) *flight.Group {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	g := r.groups[scope]
+	if g == nil {
+		g = flight.New(now)
+		r.groups[scope] = g
 	}
-	g.mu.Unlock()
-	timer := time.NewTimer(refreshWait)
-	defer timer.Stop()
-	select {
-	case <-call.done:
-		return call.state, true, call.err
-	case <-timer.C:
-		return nil, false, nil
-	}
+	return g
 }
 
-// run calls fn for call and publishes its result, also when fn panics. The
-// result is remembered from started on, on the middleware's clock.
-func (g *refreshGroup) run(call *refreshCall, started time.Time, fn func() (*session.State, error)) {
-	defer func() {
-		if p := recover(); p != nil {
-			call.err = fmt.Errorf("refresh panicked: %v", p)
-		}
-		g.mu.Lock()
-		call.finished = started
-		g.mu.Unlock()
-		close(call.done)
-	}()
-	call.state, call.err = fn()
+// refreshScope names the sessions a middleware accepts: those bound to its
+// issuer and client (binding, see cookieBinding) under its cookie name.
+// Middlewares with the same scope open each other's sessions, and share
+// their refreshes.
+func refreshScope(binding, cookieName string) string {
+	return binding + " " + strconv.Itoa(len(cookieName)) + ":" + cookieName
 }
 
-// forget drops results older than refreshMemory, failures older than
-// failureMemory; g.mu must be held.
-func (g *refreshGroup) forget(now time.Time) {
-	for key, call := range g.calls {
-		if call.finished.IsZero() {
-			continue
-		}
-		memory := refreshMemory
-		if call.err != nil {
-			memory = failureMemory
-		}
-		if now.Sub(call.finished) > memory {
-			delete(g.calls, key)
-		}
-	}
+// sessionKey names one session, whatever its refreshes: its subject and the
+// time it was signed in, hashed so that no identity is a map key.
+func sessionKey(s *session.State) string {
+	sum := sha256.Sum256([]byte(s.Subject + "\x00" + s.CreatedAt.UTC().Format(time.RFC3339Nano)))
+	return hex.EncodeToString(sum[:])
 }
 
-// refreshKey names a session's refresh by its refresh token, hashed so the
-// token itself is not a map key.
-func refreshKey(refreshToken string) string {
+// tokenHash names a refresh token without keeping it.
+func tokenHash(refreshToken string) string {
 	sum := sha256.Sum256([]byte(refreshToken))
 	return hex.EncodeToString(sum[:])
+}
+
+// refreshResult is what redeeming one refresh token of a session gave.
+type refreshResult struct {
+	from  string // tokenHash of the refresh token redeemed
+	state *session.State
+	err   error
 }
 
 // signedIn returns the request's session, kept current by maintain and
@@ -158,9 +138,9 @@ func (g *Gatehouse) maintain(w http.ResponseWriter, r *http.Request, s *session.
 	}
 	save := s.Stale()
 	if g.refreshDue(s, now) {
-		fresh, err := g.refresh(s, now)
+		fresh, err := g.refresh(r.Context(), s)
 		switch {
-		case errors.Is(err, oauth.ErrRejected):
+		case errors.Is(err, oauth.ErrRejected) || errors.Is(err, errSignedOut):
 			g.sessions.Clear(w, r)
 			return nil, fmt.Errorf("%w: %v", errSessionEnded, err)
 		case err != nil:
@@ -217,35 +197,66 @@ func (g *Gatehouse) refreshDue(s *session.State, now time.Time) bool {
 	return !s.AccessTokenExpiry.IsZero() && !now.Before(s.AccessTokenExpiry)
 }
 
-// refresh returns s with new tokens, refreshing once per refresh token in
-// the process. It returns nil and no error when the refresh is still running
-// elsewhere after refreshWait: the caller goes on with s.
-func (g *Gatehouse) refresh(s *session.State, now time.Time) (*session.State, error) {
-	fresh, ok, err := refreshes.do(refreshKey(s.RefreshToken), now, func() (*session.State, error) {
-		// Not the request's context: a client that goes away must not
-		// cancel a refresh other requests wait for.
-		ctx, cancel := context.WithTimeout(context.Background(), refreshTimeout)
-		defer cancel()
-		tokens, id, err := g.provider.Refresh(ctx, s.RefreshToken, s.Subject)
-		if err != nil {
-			// Logged here, once per refresh, not by every request it answers.
-			if errors.Is(err, oauth.ErrRejected) {
-				g.log.debugf("refreshing the session of %q: %v", stripControls(s.Subject), err)
-			} else {
-				g.log.errorf("refreshing the session of %q: %v", stripControls(s.Subject), err)
-			}
+// refresh returns s with new tokens, redeeming its refresh token once
+// however many requests carry it: the first starts the refresh, the others
+// (and those carrying it up to refreshMemory after) get its result. It
+// returns nil and no error when the refresh is not done after refreshWait or
+// ctx ends: the caller goes on with s. A session signed out while the
+// request waited gives errSignedOut.
+func (g *Gatehouse) refresh(ctx context.Context, s *session.State) (*session.State, error) {
+	key := sessionKey(s)
+	from := tokenHash(s.RefreshToken)
+	for attempt := 0; attempt < 2; attempt++ {
+		wait, cancel := context.WithTimeout(ctx, g.refreshWait)
+		v, err := g.refreshes.Do(wait, key, func() (any, time.Duration, error) {
+			return g.redeem(s, from)
+		})
+		cancel()
+		switch {
+		case errors.Is(err, flight.ErrNotReady):
+			return nil, nil
+		case errors.Is(err, flight.ErrForgotten):
+			return nil, errSignedOut
+		case err != nil:
 			return nil, err
 		}
-		return refreshed(s, tokens, id, g.now()), nil
-	})
-	if !ok || err != nil {
-		return nil, err
+		res, _ := v.(refreshResult)
+		if res.from != from {
+			// The result of another copy of this session's cookie, with
+			// another refresh token: not this one's. Start afresh.
+			g.refreshes.Forget(key)
+			continue
+		}
+		if res.err != nil {
+			return nil, res.err
+		}
+		// Each caller gets its own copy: the state is shared by every
+		// request the refresh answers.
+		c := *res.state
+		c.Groups = append([]string(nil), res.state.Groups...)
+		return &c, nil
 	}
-	// Each caller gets its own copy: the state is shared by every request
-	// the refresh answers.
-	c := *fresh
-	c.Groups = append([]string(nil), fresh.Groups...)
-	return &c, nil
+	return nil, nil
+}
+
+// redeem redeems s's refresh token, whose tokenHash is from, for the
+// refresh group: its result, and how long the group remembers it. It runs
+// detached from any request, so that a client that goes away does not
+// cancel a refresh other requests wait for; refreshTimeout bounds it.
+func (g *Gatehouse) redeem(s *session.State, from string) (any, time.Duration, error) {
+	ctx, cancel := context.WithTimeout(context.Background(), refreshTimeout)
+	defer cancel()
+	tokens, id, err := g.provider.Refresh(ctx, s.RefreshToken, s.Subject)
+	if err != nil {
+		// Logged here, once per refresh, not by every request it answers.
+		if errors.Is(err, oauth.ErrRejected) {
+			g.log.debugf("refreshing the session of %q: %v", stripControls(s.Subject), err)
+		} else {
+			g.log.errorf("refreshing the session of %q: %v", stripControls(s.Subject), err)
+		}
+		return refreshResult{from: from, err: err}, failureMemory, nil
+	}
+	return refreshResult{from: from, state: refreshed(s, tokens, id, g.now())}, refreshMemory, nil
 }
 
 // refreshed returns s with a refresh's tokens and, when the provider sent a

@@ -93,22 +93,131 @@ func TestConcurrentRequestsShareOneRefresh(t *testing.T) {
 	}
 }
 
-func TestOldCookieAfterRefreshReusesTheResult(t *testing.T) {
-	env := newTestEnv(t, func(c *Config) { c.CookieRefresh = "1m" })
+// refreshThenReplay signs in, refreshes the session (a request after
+// cookieRefresh) and returns the cookies from before the refresh, as a
+// request the browser sent before it stored the new ones carries them.
+func refreshThenReplay(env *testEnv) map[string]string {
+	env.t.Helper()
 	env.signIn("/")
 	before := env.cookies()
 	env.advance(2 * time.Minute)
-	env.do(http.MethodGet, env.url("/"), nil)
-	// A request that left before the browser stored the new cookie.
-	for name, v := range before {
+	if resp, _ := env.do(http.MethodGet, env.url("/"), nil); resp.StatusCode != http.StatusOK || len(sessionCookies(resp)) == 0 {
+		env.t.Fatalf("refreshing request = %d with %d session cookies, want 200 and the new session", resp.StatusCode, len(sessionCookies(resp)))
+	}
+	return before
+}
+
+// replay sends a request carrying the cookies old, as a copy of the
+// browser's cookie from before a refresh.
+func replay(env *testEnv, old map[string]string) *http.Response {
+	env.t.Helper()
+	for name := range env.cookies() {
+		env.setCookie(name, "")
+	}
+	for name, v := range old {
 		env.setCookie(name, v)
 	}
-	resp, _ := env.do(http.MethodGet, env.url("/"), nil)
+	resp, _ := env.do(http.MethodGet, env.url("/"), http.Header{"Accept": {"application/json"}})
+	return resp
+}
+
+// TestOldCookieWithinRefreshMemoryGetsTheRefreshedSession: a request that
+// carries the session from before a refresh, up to refreshMemory after the
+// refresh, gets the refreshed session instead of redeeming the old refresh
+// token again, which the provider (rotating refresh tokens) would refuse.
+func TestOldCookieWithinRefreshMemoryGetsTheRefreshedSession(t *testing.T) {
+	env := newTestEnv(t, func(c *Config) { c.CookieRefresh = "1m" })
+	old := refreshThenReplay(env)
+	env.advance(refreshMemory - time.Second)
+	resp := replay(env, old)
 	if resp.StatusCode != http.StatusOK || len(sessionCookies(resp)) == 0 {
-		t.Errorf("old cookie after the refresh = %d with %d session cookies, want 200 and the new session", resp.StatusCode, len(sessionCookies(resp)))
+		t.Errorf("old cookie %v after the refresh = %d with %d session cookies, want 200 and the new session",
+			refreshMemory-time.Second, resp.StatusCode, len(sessionCookies(resp)))
 	}
 	if n := env.idp.Requests("refresh"); n != 1 {
 		t.Errorf("refresh grants = %d, want 1: the old refresh token must not be redeemed again", n)
+	}
+}
+
+// TestOldCookieAfterRefreshMemoryIsRedeemedAgain: security review finding 4
+// (issue 7). Past refreshMemory a copy of the old cookie is not handed the
+// refreshed session: it redeems its own refresh token, which a provider
+// that rotates refresh tokens refuses, ending that copy.
+func TestOldCookieAfterRefreshMemoryIsRedeemedAgain(t *testing.T) {
+	env := newTestEnv(t, func(c *Config) { c.CookieRefresh = "1m" })
+	old := refreshThenReplay(env)
+	env.advance(refreshMemory + time.Second)
+	if resp := replay(env, old); resp.StatusCode != http.StatusUnauthorized {
+		t.Errorf("old cookie %v after the refresh = %d, want 401 (its refresh token was used)", refreshMemory+time.Second, resp.StatusCode)
+	}
+	if n := env.idp.Requests("refresh"); n != 2 {
+		t.Errorf("refresh grants = %d, want 2: the old cookie's own, refused", n)
+	}
+}
+
+// TestSignOutEndsTheRefreshMemory: security review finding 4 (issue 7). A
+// copy of the cookie from before a refresh must not outlive a sign-out by
+// being handed the refreshed session: after /oauth2/sign_out it redeems its
+// own refresh token, which the provider refuses (it was rotated, or
+// revoked at sign-out).
+func TestSignOutEndsTheRefreshMemory(t *testing.T) {
+	env := newTestEnv(t, func(c *Config) { c.CookieRefresh = "1m" })
+	old := refreshThenReplay(env)
+	if resp, _ := env.do(http.MethodGet, env.url("/oauth2/sign_out"), nil); resp.StatusCode != http.StatusFound {
+		t.Fatalf("sign_out = %d, want 302", resp.StatusCode)
+	}
+	env.idp.RevokeRefreshTokens()
+	before := env.appCount()
+	if resp := replay(env, old); resp.StatusCode != http.StatusUnauthorized || env.appCount() != before {
+		t.Errorf("copy of the pre-refresh cookie after sign-out = %d, want 401 without reaching the app", resp.StatusCode)
+	}
+}
+
+// TestRefreshWaitThatRunsOutKeepsTheSession: a request that waits for a
+// refresh longer than refreshWait is served with the session it has, not
+// signed out, and the refresh goes on for the requests after it.
+func TestRefreshWaitThatRunsOutKeepsTheSession(t *testing.T) {
+	env := newTestEnv(t, func(c *Config) { c.CookieRefresh = "1m" })
+	env.g.refreshWait = 50 * time.Millisecond
+	release := make(chan struct{})
+	env.idp.SetHandler("refresh", http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		<-release
+		http.Error(w, "slow and then down", http.StatusServiceUnavailable)
+	}))
+	defer close(release)
+	env.signIn("/")
+	env.advance(2 * time.Minute)
+	for i := 0; i < 2; i++ { // the one that starts the refresh, and one that waits for it
+		resp, body := env.do(http.MethodGet, env.url("/"), nil)
+		if resp.StatusCode != http.StatusOK || body != "app: /" {
+			t.Errorf("request %d while the refresh hangs = %d %q, want 200 from the app with the session it has", i, resp.StatusCode, body)
+		}
+	}
+	if n := env.idp.Requests("refresh"); n != 1 {
+		t.Errorf("refresh grants = %d, want 1 (still under way)", n)
+	}
+}
+
+// TestRefreshesAreScopedToTheMiddleware: security review finding 4 (issue
+// 7). The refresh record is shared by the middlewares that accept the same
+// sessions (the instances Traefik builds for every router and on every
+// reload), and by no other: another provider, client or cookie name is
+// another scope.
+func TestRefreshesAreScopedToTheMiddleware(t *testing.T) {
+	now := func() time.Time { return time.Time{} }
+	scope := refreshScope(cookieBinding("https://id.example.com", "app"), "_oauth2_proxy")
+	same := refreshGroups.get(refreshScope(cookieBinding("https://id.example.com/", "app"), "_oauth2_proxy"), now)
+	if refreshGroups.get(scope, now) != same {
+		t.Errorf("two middlewares of one provider, client and cookie name have two refresh records")
+	}
+	for _, other := range []string{
+		refreshScope(cookieBinding("https://evil.example.com", "app"), "_oauth2_proxy"),
+		refreshScope(cookieBinding("https://id.example.com", "other"), "_oauth2_proxy"),
+		refreshScope(cookieBinding("https://id.example.com", "app"), "_other"),
+	} {
+		if refreshGroups.get(other, now) == same {
+			t.Errorf("scope %q shares the refresh record of %q", other, scope)
+		}
 	}
 }
 
