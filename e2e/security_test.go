@@ -3,6 +3,7 @@
 package e2e
 
 import (
+	"fmt"
 	"io"
 	"net/http"
 	"net/http/httptest"
@@ -10,6 +11,7 @@ import (
 	"strings"
 	"sync"
 	"testing"
+	"time"
 
 	"github.com/gatehouse-auth/gatehouse/e2e/harness"
 	"github.com/gatehouse-auth/gatehouse/oauth/oidctest"
@@ -201,5 +203,47 @@ func TestSessionsAreBoundToTheirProviderThroughTraefik(t *testing.T) {
 	hop := jarless(tr).Do(t, newRequest(t, tr.URL("app.localhost", "/"), "Accept", acceptJSON, "Cookie", cookieHeader(stolen)))
 	if hop.Status != http.StatusUnauthorized || app.count() != before {
 		t.Errorf("the attacker provider's session at the victim's middleware: %s, want 401 and no request to the app", hop)
+	}
+}
+
+// TestSignOutEndsAPreRefreshCopyThroughTraefik: finding 4. A copy of the
+// session cookie taken before a refresh is not handed the refreshed session
+// once the user signed out: it must redeem its own refresh token, which the
+// provider (rotating refresh tokens, as many do) refuses.
+func TestSignOutEndsAPreRefreshCopyThroughTraefik(t *testing.T) {
+	idp := oidctest.New(t)
+	app := recordingApp(t)
+	tr := startTraefik(t, harness.Options{Dynamic: singleApp(hostRule("app.localhost"), app.URL,
+		gatehouseOptions(idp.Issuer(), cookieSecret(t), options{
+			"clientSecret":       "secret",
+			"cookieSecure":       "false",
+			"emailDomains":       "example.com",
+			"skipProviderButton": "true",
+			"cookieRefresh":      "1s",
+		})).yaml()})
+	browser := tr.Client()
+	page := tr.URL("app.localhost", "/")
+	copied := signedInCookies(t, browser, page)
+	sendCopy := func() harness.Hop {
+		return jarless(tr).Do(t, newRequest(t, page, "Accept", acceptJSON, "Cookie", cookieHeader(copied)))
+	}
+
+	// The browser's next request refreshes the session.
+	eventually(t, 10*time.Second, "a refresh", func() error {
+		if hop := get(t, browser, page); len(setSession(hop.Header)) == 0 {
+			return fmt.Errorf("no refreshed session yet: %s", hop)
+		}
+		return nil
+	})
+	grants := idp.Requests("refresh")
+	if hop := get(t, browser, tr.URL("app.localhost", "/oauth2/sign_out")); hop.Status != http.StatusFound {
+		t.Fatalf("sign_out: %s, want 302", hop)
+	}
+	before := app.count()
+	if hop := sendCopy(); hop.Status != http.StatusUnauthorized || app.count() != before {
+		t.Errorf("the pre-refresh copy after sign-out: %s, want 401 without reaching the app", hop)
+	}
+	if n := idp.Requests("refresh"); n != grants+1 {
+		t.Errorf("refresh grants after the copy's request = %d, want %d (its own token, refused)", n, grants+1)
 	}
 }
