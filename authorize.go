@@ -23,12 +23,20 @@ func (g *Gatehouse) authorize(s *session.State) error {
 
 // emailInDomains reports whether email's domain is allowed: a rule "@d" is
 // the domain d, a rule ".d" its subdomains (not d itself, as oauth2-proxy).
+// The address must have exactly one "@" with something before it, and a
+// domain that is a domain name (no empty label, no trailing dot). Only ASCII
+// letters are folded to lower case: strings.ToLower would turn the Kelvin
+// sign into "k", and an address at a look-alike IDN domain into one at an
+// allowed domain.
 func emailInDomains(email string, rules []string) bool {
 	at := strings.LastIndexByte(email, '@')
 	if at <= 0 || at == len(email)-1 || strings.IndexByte(email, '@') != at {
 		return false
 	}
-	domain := strings.ToLower(email[at+1:])
+	domain := asciiLower(email[at+1:])
+	if hostKind(domain) != kindDomain {
+		return false
+	}
 	for _, rule := range rules {
 		if rule[0] == '@' && domain == rule[1:] {
 			return true
@@ -38,6 +46,21 @@ func emailInDomains(email string, rules []string) bool {
 		}
 	}
 	return false
+}
+
+// asciiLower returns s with its ASCII letters, and nothing else, in lower
+// case.
+func asciiLower(s string) string {
+	if strings.IndexFunc(s, func(r rune) bool { return r >= 'A' && r <= 'Z' }) < 0 {
+		return s
+	}
+	b := []byte(s)
+	for i := 0; i < len(b); i++ {
+		if b[i] >= 'A' && b[i] <= 'Z' {
+			b[i] += 'a' - 'A'
+		}
+	}
+	return string(b)
 }
 
 // sharesGroup reports whether the user's groups and the allowed ones meet.

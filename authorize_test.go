@@ -31,10 +31,21 @@ func TestEmailInDomains(t *testing.T) {
 		{"@example.com", false},
 		{"alice@", false},
 		{"", false},
+		// Found by FuzzEmailInDomains: an empty label, and a non-ASCII
+		// letter that strings.ToLower folds into an ASCII one.
+		{"alice@.corp.example", false},
+		{"alice@eu..corp.example", false},
+		{"alice@example.com.", false},
+		{"alice@\u212aorp.example", false},
+		{"alice@e\u212a.corp.example", false},
 	} {
 		if got := emailInDomains(tc.email, rules); got != tc.want {
 			t.Errorf("emailInDomains(%q) = %v, want %v", tc.email, got, tc.want)
 		}
+	}
+	// The Kelvin sign is not a "k": a look-alike IDN address is not at kx.com.
+	if emailInDomains("alice@\u212ax.com", []string{"@kx.com"}) {
+		t.Errorf("emailInDomains(alice@\u212ax.com) matched @kx.com")
 	}
 }
 
