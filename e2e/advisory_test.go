@@ -461,3 +461,54 @@ func TestAdvisoryForwardAuthThroughTraefik(t *testing.T) {
 	})
 	t.Logf("%d hostile requests tried through Traefik's ForwardAuth", n)
 }
+
+// TestAdvisoryGHSA_x677_9fxg_v5c5ForwardAuth replays Traefik
+// GHSA-x677-9fxg-v5c5 (CVE-2026-54763) and GHSA-rf44-j88r-hh8c
+// (CVE-2026-88011) in the README's ForwardAuth layout: Traefik v3.6.12
+// replaces the canonical authResponseHeaders (X-Auth-Request-User) but
+// passes a client's X_Auth_Request_User or X.Auth.Request.Email through to
+// the app, which CGI, WSGI, PHP and nginx read as the real one. Gatehouse
+// sees those aliases in the ForwardAuth subrequest; the app must never
+// receive one (for instance because Gatehouse refuses a subrequest that
+// carries an alias of a header it answers with). This is a finding of the
+// advisory suite, not one of issue 7's list.
+func TestAdvisoryGHSA_x677_9fxg_v5c5ForwardAuth(t *testing.T) {
+	idp := readmeProvider(t)
+	app := &countingEcho{}
+	upstream := httptest.NewServer(app)
+	t.Cleanup(upstream.Close)
+	tr := startTraefik(t, harness.Options{TrustedIPs: []string{"127.0.0.1/32"}})
+	tr.WriteDynamic(readmeExample(t, "forwardauth", idp, map[string]string{
+		"[websecure]":          "[web]",
+		"[internal]":           "[web]",
+		"127.0.0.1:9091":       tr.Addr,
+		"http://10.0.0.5:8080": upstream.URL,
+	}))
+	checkNoProblems(t, tr)
+	client := httpsClient(tr)
+	origin := httpsURL(tr, "app.localhost", "")
+	signInToEcho(t, client, origin+"/start-page")
+	aliases := [][]string{
+		{"X_Auth_Request_User", "mallory"},
+		{"X.Auth.Request.Email", "evil@attacker.example"},
+		{"x_auth_request_user", "mallory", "X-Auth-Request-User", "root"},
+		{"X_AUTH_REQUEST_EMAIL", "evil@attacker.example"},
+		{"X-Auth-Request_User", "mallory"},
+	}
+	for _, pairs := range aliases {
+		hop := client.Do(t, advisoryRequest(t, http.MethodGet, origin+"/other", pairs...))
+		if hop.Status != http.StatusOK {
+			continue // refused: no alias reached the app
+		}
+		got := decodeEcho(t, hop)
+		for key, values := range got.Header {
+			for _, name := range []string{"X-Auth-Request-User", "X-Auth-Request-Email"} {
+				if folded(key) == folded(name) && key != name {
+					t.Errorf("forged %q: the app received %s = %q beside Gatehouse's %s", pairs, key, values, name)
+				}
+			}
+		}
+		checkHeaders(t, fmt.Sprintf("forged %q: app received", pairs), got.Header,
+			"X-Auth-Request-User", "u-123", "X-Auth-Request-Email", "alice@example.com")
+	}
+}
