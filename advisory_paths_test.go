@@ -91,24 +91,47 @@ func TestAdvisoryGHSA_6jwx_7vp4_9847(t *testing.T) {
 // TestAdvisoryGHSA_f52w_8j3h_j724 replays Traefik GHSA-f52w-8j3h-j724
 // (CVE-2026-88009): an opaque request-target (GET http:http://x/admin) that
 // Go parses into URL.Opaque with an empty path, so rules see "/" while the
-// target is forwarded as sent. A request whose path is not an absolute path
-// must never match a skip rule.
+// target is forwarded as sent. Traefik v3.6.12 is affected: its entry point
+// sets the path to "/" and keeps URL.Opaque. A request whose target is not
+// an absolute path (URL.Opaque set) must never match a skip rule, whatever
+// URL.Path says.
 func TestAdvisoryGHSA_f52w_8j3h_j724(t *testing.T) {
-	env := newTestEnv(t, func(c *Config) { c.SkipAuthRoutes = []string{"!=^/admin"} })
 	targets := []string{
 		"http:http://app.example/admin/secret",
 		"http:/admin/secret",
 		"x:/admin/secret",
 		"http:%2Fadmin/secret",
 	}
-	for _, target := range targets {
-		before := env.appCount()
-		status := rawRequest(t, env, "GET "+target+" HTTP/1.1\r\nHost: app.example\r\nAccept: application/json\r\nConnection: close\r\n\r\n")
-		if status/100 == 2 || env.appCount() != before {
-			t.Errorf("opaque request-target %q = %d (app reached %d times), want it refused", target, status, env.appCount()-before)
+	for _, traefik := range []bool{false, true} {
+		env := newTestEnv(t, func(c *Config) { c.SkipAuthRoutes = []string{"!=^/admin"} })
+		if traefik {
+			sanitizeLikeTraefik(env)
+		}
+		for _, target := range targets {
+			before := env.appCount()
+			status := rawRequest(t, env, "GET "+target+" HTTP/1.1\r\nHost: app.example\r\nAccept: application/json\r\nConnection: close\r\n\r\n")
+			if status/100 == 2 || env.appCount() != before {
+				t.Errorf("opaque request-target %q (Traefik's path sanitizing: %v) = %d (app reached %d times), want it refused",
+					target, traefik, status, env.appCount()-before)
+			}
 		}
 	}
-	t.Logf("%d opaque request-targets tried", len(targets))
+	t.Logf("%d opaque request-targets tried, with and without Traefik's path sanitizing", 2*len(targets))
+}
+
+// sanitizeLikeTraefik puts in front of env's Gatehouse what Traefik v3.6's
+// entry point does to every request before its middlewares (sanitizePath):
+// the URL is replaced by URL.JoinPath(), which turns an opaque
+// request-target's empty path into "/" and keeps URL.Opaque, the target the
+// proxy then forwards.
+func sanitizeLikeTraefik(env *testEnv) {
+	next := env.srv.Config.Handler
+	env.srv.Config.Handler = http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		r2 := r.WithContext(r.Context())
+		r2.URL = r.URL.JoinPath()
+		r2.RequestURI = r2.URL.RequestURI()
+		next.ServeHTTP(w, r2)
+	})
 }
 
 // rawRequest writes request to env's server as is and returns the status of
