@@ -341,10 +341,10 @@ func TestAdvisoryGatehouseIssue7ForwardedMethod(t *testing.T) {
 	t.Logf("%d hostile method cases tried", len(hostile))
 }
 
-// TestAdvisoryClassLowercaseMethod replays the class of gogatekeeper
-// CVE-2020-14359 (a default-deny rule applied to GET but not get; no advisory
-// of the five projects): a method spelt in another case must never widen
-// what a method rule lets through.
+// TestAdvisoryClassLowercaseMethod replays the class of gogatekeeper's
+// lowercase-method bypass (a default-deny rule applied to GET but not get;
+// no advisory of the five projects, and no identifier confirmed): a method
+// spelt in another case must never widen what a method rule lets through.
 func TestAdvisoryClassLowercaseMethod(t *testing.T) {
 	env := newTestEnv(t, func(c *Config) {
 		c.SkipAuthRoutes = []string{"GET!=^/admin"}
