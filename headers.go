@@ -14,6 +14,11 @@ type headerInjector interface {
 	// strip deletes, from a client's request, every header the injector may
 	// set, in every spelling an app or proxy might read.
 	strip(h http.Header)
+	// forged reports whether a request a proxy asks about carries, in any
+	// spelling, a header the injector may set (Authorization aside, which
+	// clients send for themselves): Gatehouse cannot strip it from the
+	// request the proxy passes on.
+	forged(h http.Header) bool
 	// upstream sets the identity headers of a request going to the app.
 	upstream(h http.Header, s *session.State)
 	// authResponse sets the headers of an auth response.
@@ -71,6 +76,15 @@ func (i *identityHeaders) strip(h http.Header) {
 	if conn, ok := h["Connection"]; ok {
 		i.unlistHopByHop(h, conn)
 	}
+}
+
+func (i *identityHeaders) forged(h http.Header) bool {
+	for name := range h {
+		if n := normalizeHeader(name); i.owned[n] && n != "authorization" {
+			return true
+		}
+	}
+	return false
 }
 
 // unlistHopByHop removes from the Connection header every header name this

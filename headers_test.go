@@ -208,3 +208,43 @@ func TestIsNavigation(t *testing.T) {
 		}
 	}
 }
+
+// TestReverseProxyRefusesForgedIdentityHeaders: with reverseProxy the
+// request Gatehouse is asked about goes on to the app through the proxy,
+// which alone could remove a client's copy of an identity header; Traefik's
+// ForwardAuth (v3.6.12) passes X_Auth_Request_User on. Such a request is
+// refused (advisory GHSA-x677-9fxg-v5c5's class); Authorization, which
+// clients send for themselves, is not an identity header here.
+func TestReverseProxyRefusesForgedIdentityHeaders(t *testing.T) {
+	env := newTestEnv(t, func(c *Config) {
+		c.ReverseProxy = true
+		c.SetXAuthRequest = true
+		c.Upstream = "static://202"
+		c.AuthResponseHeaders = []string{"X-Custom-User"}
+	})
+	env.browse(env.url("/oauth2/start?rd=/"), nil) // ends at the static 202
+	if _, ok := env.cookies()["_oauth2_proxy"]; !ok {
+		t.Fatalf("no session after signing in: %v", keys(env.cookies()))
+	}
+	base := http.Header{"X-Forwarded-Uri": {"/page"}, "X-Forwarded-Method": {"GET"}, "Accept": {"application/json"}}
+	for _, tc := range []struct {
+		name, value string
+		want        int
+	}{
+		{"X_Auth_Request_User", "mallory", http.StatusBadRequest},
+		{"X.Auth.Request.Email", "evil@example.com", http.StatusBadRequest},
+		{"X-Auth-Request-Groups", "admins", http.StatusBadRequest},
+		{"x-forwarded-user", "mallory", http.StatusBadRequest},
+		{"X_Custom_User", "mallory", http.StatusBadRequest},
+		{"Authorization", "Bearer api-token", http.StatusAccepted},
+		{"X-Request-Id", "1", http.StatusAccepted},
+	} {
+		for _, path := range []string{"/oauth2/auth", "/"} {
+			h := base.Clone()
+			h[tc.name] = []string{tc.value}
+			if resp, _ := env.do(http.MethodGet, env.url(path), h); resp.StatusCode != tc.want {
+				t.Errorf("%s with %s: %q = %d, want %d", path, tc.name, tc.value, resp.StatusCode, tc.want)
+			}
+		}
+	}
+}

@@ -25,7 +25,8 @@ type Request struct {
 }
 
 // Of returns what r asked for. Without trustForwarded, that is r itself: its
-// Host, method and URL. With trustForwarded (reverseProxy), r is a proxy's
+// Host, method and URL (unknown when its request-target is not a path, so
+// that URL.Opaque is set). With trustForwarded (reverseProxy), r is a proxy's
 // question about another request, described by X-Forwarded-Host (r's Host
 // when absent or not a host), X-Forwarded-Method and X-Forwarded-Uri (unknown
 // when absent or not a path).
@@ -37,6 +38,13 @@ type Request struct {
 func Of(r *http.Request, trustForwarded bool) Request {
 	o := Request{Scheme: scheme(r), Host: r.Host, Method: r.Method, uriKnown: true, r: r}
 	if !trustForwarded {
+		if r.URL.Opaque != "" {
+			// A request-target that is not a path ("GET http:x/admin"):
+			// Go leaves the path empty (Traefik then makes it "/"), while
+			// the target goes on to the app as it was sent.
+			o.r = nil
+			o.uriKnown = false
+		}
 		return o
 	}
 	if h := firstValue(r.Header.Get("X-Forwarded-Host")); validHost(h) {

@@ -42,6 +42,21 @@ func TestOfTheRequestItself(t *testing.T) {
 	}
 }
 
+func TestOfOpaqueTargetIsUnknown(t *testing.T) {
+	// "GET http:http://app.example.com/admin HTTP/1.1" as Go parses it, with
+	// the path Traefik's sanitizing then gives it.
+	r := request(http.MethodGet, "http://app.example.com/")
+	r.URL.Opaque = "http://app.example.com/admin"
+	r.URL.Path = "/"
+	o := Of(r, false)
+	if p, ok := o.Path(); ok {
+		t.Errorf("Path() of an opaque request-target = %q, true, want unknown", p)
+	}
+	if u, ok := o.URL(); ok {
+		t.Errorf("URL() of an opaque request-target = %q, true, want unknown", u)
+	}
+}
+
 func TestOfForwarded(t *testing.T) {
 	r := request(http.MethodGet, "http://gatehouse.internal/oauth2/auth",
 		"X-Forwarded-Host", "App.Example.com:8443, proxy.internal", "X-Forwarded-Uri", "/%61dmin/x?y=%2F",
