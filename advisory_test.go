@@ -109,17 +109,7 @@ func newProxiedEnv(t *testing.T, edit func(c *Config), seen *seenHeaders) *testE
 		t.Fatal(err)
 	}
 	proxy := httputil.NewSingleHostReverseProxy(target)
-	c := CreateConfig()
-	c.OIDCIssuerURL = env.idp.Issuer()
-	c.ClientID = "gatehouse"
-	c.ClientSecret = "secret"
-	c.CookieSecret = []string{testCookieSecret}
-	c.CookieSecure = false
-	c.EmailDomains = []string{"example.com"}
-	if edit != nil {
-		edit(c)
-	}
-	g, err := build(proxy, c, "test", env.now, newLogger("test", io.Discard, io.Discard))
+	g, err := build(proxy, testConfig(env.idp.Issuer(), edit), "test", env.now, newLogger("test", io.Discard, io.Discard))
 	if err != nil {
 		t.Fatalf("New: %v", err)
 	}

@@ -66,16 +66,7 @@ func newTestEnvWith(t *testing.T, idp *oidctest.Provider, edit func(c *Config)) 
 		env.mu.Unlock()
 		io.WriteString(w, "app: "+r.URL.Path)
 	})
-	c := CreateConfig()
-	c.OIDCIssuerURL = env.idp.Issuer()
-	c.ClientID = "gatehouse"
-	c.ClientSecret = "secret"
-	c.CookieSecret = []string{testCookieSecret}
-	c.CookieSecure = false
-	c.EmailDomains = []string{"example.com"}
-	if edit != nil {
-		edit(c)
-	}
+	c := testConfig(idp.Issuer(), edit)
 	env.clock = time.Now()
 	env.idp.SetClock(env.now)
 	g, err := build(app, c, "test", env.now, newLogger("test", env.log, env.log))
@@ -94,6 +85,24 @@ func newTestEnvWith(t *testing.T, idp *oidctest.Provider, edit func(c *Config)) 
 		},
 	}
 	return env
+}
+
+// testConfig returns the configuration of a test environment whose
+// provider is issuer, adjusted by edit: the provider's client "gatehouse",
+// the test cookie secret, cookies without Secure, and emailDomains
+// example.com.
+func testConfig(issuer string, edit func(c *Config)) *Config {
+	c := CreateConfig()
+	c.OIDCIssuerURL = issuer
+	c.ClientID = "gatehouse"
+	c.ClientSecret = "secret"
+	c.CookieSecret = []string{testCookieSecret}
+	c.CookieSecure = false
+	c.EmailDomains = []string{"example.com"}
+	if edit != nil {
+		edit(c)
+	}
+	return c
 }
 
 // url returns the absolute URL of path on Gatehouse's server.

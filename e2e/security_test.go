@@ -51,6 +51,17 @@ func (rec *recorder) count() int {
 	return len(rec.seen)
 }
 
+// protectedApp returns the dynamic configuration of app at app.localhost
+// behind a Gatehouse middleware signing in with idp, with extra options.
+func protectedApp(t *testing.T, idp *oidctest.Provider, app *recorder, extra options) string {
+	t.Helper()
+	return singleApp(hostRule("app.localhost"), app.URL, gatehouseOptions(idp.Issuer(), cookieSecret(t), options{
+		"clientSecret": "secret",
+		"cookieSecure": "false",
+		"emailDomains": "example.com",
+	}, extra)).yaml()
+}
+
 // rawRequest returns a request for target whose path is sent exactly as
 // written, escapes and dot segments included; header holds name, value
 // pairs.
@@ -87,13 +98,7 @@ var confusedPaths = []string{
 func TestSkipRulesSeeTheCanonicalPathThroughTraefik(t *testing.T) {
 	idp := oidctest.New(t)
 	app := recordingApp(t)
-	tr := startTraefik(t, harness.Options{Dynamic: singleApp(hostRule("app.localhost"), app.URL,
-		gatehouseOptions(idp.Issuer(), cookieSecret(t), options{
-			"clientSecret":   "secret",
-			"cookieSecure":   "false",
-			"emailDomains":   "example.com",
-			"skipAuthRoutes": []string{"^/public/"},
-		})).yaml()})
+	tr := startTraefik(t, harness.Options{Dynamic: protectedApp(t, idp, app, options{"skipAuthRoutes": []string{"^/public/"}})})
 	client := jarless(tr)
 	origin := tr.URL("app.localhost", "")
 	if hop := client.Do(t, rawRequest(t, http.MethodGet, origin, "/public/logo.png")); hop.Status != http.StatusOK || app.count() != 1 {
@@ -213,14 +218,7 @@ func TestSessionsAreBoundToTheirProviderThroughTraefik(t *testing.T) {
 func TestSignOutEndsAPreRefreshCopyThroughTraefik(t *testing.T) {
 	idp := oidctest.New(t)
 	app := recordingApp(t)
-	tr := startTraefik(t, harness.Options{Dynamic: singleApp(hostRule("app.localhost"), app.URL,
-		gatehouseOptions(idp.Issuer(), cookieSecret(t), options{
-			"clientSecret":       "secret",
-			"cookieSecure":       "false",
-			"emailDomains":       "example.com",
-			"skipProviderButton": "true",
-			"cookieRefresh":      "1s",
-		})).yaml()})
+	tr := startTraefik(t, harness.Options{Dynamic: protectedApp(t, idp, app, options{"skipProviderButton": "true", "cookieRefresh": "1s"})})
 	browser := tr.Client()
 	page := tr.URL("app.localhost", "/")
 	copied := signedInCookies(t, browser, page)
