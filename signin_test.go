@@ -282,7 +282,12 @@ func TestStrayChunkDoesNotSignOut(t *testing.T) {
 	if len(strays) == 0 {
 		t.Fatalf("the session did not shrink: %d cookies before, %d after", len(before), len(after))
 	}
-	resp, body := env.do(http.MethodGet, env.url("/x"), nil)
+	resp, body := env.do(http.MethodGet, env.url("/w"), nil)
+	if resp.StatusCode != http.StatusOK || body != "app: /w" || len(sessionCookies(resp)) != 0 {
+		t.Fatalf("request with the live chunks and stray %v right after the write = %d %q, want 200 from the app and no write", strays, resp.StatusCode, body)
+	}
+	env.advance(time.Minute) // session.strayRetry
+	resp, body = env.do(http.MethodGet, env.url("/x"), nil)
 	if resp.StatusCode != http.StatusOK || body != "app: /x" {
 		t.Fatalf("request with the live chunks and stray %v = %d %q, want 200 from the app", strays, resp.StatusCode, body)
 	}

@@ -15,6 +15,10 @@ import (
 // Browsers send such cookies routinely; it is an answer, not a fault.
 var ErrNoSession = errors.New("session: no session")
 
+// strayRetry is how long after a session was written a request that comes
+// with chunks it does not use writes it again, to expire them.
+const strayRetry = time.Minute
+
 // Store keeps the State of the browser that sent a request. Implementations
 // write only their own cookies and headers on w, and only before the response
 // is sent upstream.
@@ -62,7 +66,8 @@ func NewCookieStore(name string, codec Sealer, lifetime time.Duration, options f
 // wins, so a stale cookie cannot hide or outlive the live session. Chunks
 // that do not open together are opened again without the last one, down to
 // the first: a leftover chunk is ignored, and the session it trailed is
-// marked Stale so that saving it again expires the leftover.
+// marked Stale, so that saving it again expires the leftover, when it was
+// last written strayRetry ago or more.
 func (s *CookieStore) Load(r *http.Request) (*State, error) {
 	cookies := r.Cookies()
 	var newest *State
@@ -88,7 +93,10 @@ func (s *CookieStore) Load(r *http.Request) (*State, error) {
 	parts := cookie.Chunks(cookies, s.name)
 	for n := len(parts); n > 0; n-- {
 		if consider(strings.Join(parts[:n], "")) {
-			if cookie.HasUnused(cookies, s.name, n) {
+			// Unused chunks are expired by writing the session again, but
+			// not more than once a strayRetry: a sibling host's cookie
+			// (Domain=parent) outlives any expiry this host sends.
+			if cookie.HasUnused(cookies, s.name, n) && s.now().Sub(newestAt) >= strayRetry {
 				newest.stale = true
 			}
 			break

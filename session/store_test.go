@@ -295,6 +295,7 @@ func TestCookieStoreIgnoresStrayChunks(t *testing.T) {
 		{"a stray unsplit-size chunk", append(append([]*http.Cookie(nil), small...), &http.Cookie{Name: "_oauth2_proxy_2", Value: "x"})},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
+			now = signedIn.Add(strayRetry - time.Second)
 			got, err := s.Load(requestWith(tc.sent))
 			if err != nil {
 				t.Fatalf("Load = %v, want the session", err)
@@ -302,8 +303,12 @@ func TestCookieStoreIgnoresStrayChunks(t *testing.T) {
 			if got.AccessToken != testState(6000).AccessToken {
 				t.Fatalf("Load gave another session than the live one")
 			}
-			if !got.Stale() {
-				t.Errorf("Load did not mark the session Stale, so the stray would never be expired")
+			if got.Stale() {
+				t.Errorf("Load marked a session written %v ago Stale: a stray a sibling host keeps would cost a write on every request", strayRetry-time.Second)
+			}
+			now = signedIn.Add(strayRetry)
+			if got, err = s.Load(requestWith(tc.sent)); err != nil || !got.Stale() {
+				t.Fatalf("Load %v after the write = %v; want a Stale session, so the stray gets expired", strayRetry, err)
 			}
 			written := save(t, s, got, tc.sent)
 			var expired []string
@@ -323,6 +328,7 @@ func TestCookieStoreIgnoresStrayChunks(t *testing.T) {
 	if got, err := s.Load(requestWith(small)); err != nil || got.Stale() {
 		t.Errorf("Load(live chunks only) = stale %v, %v; want a session that needs no write", got != nil && got.Stale(), err)
 	}
+	now = signedIn
 	// An expired session does not come back by dropping chunks.
 	now = signedIn.Add(8 * 24 * time.Hour)
 	if _, err := s.Load(requestWith(append(append([]*http.Cookie(nil), small...), big[2]))); !errors.Is(err, ErrNoSession) {
