@@ -59,10 +59,16 @@ func TestReadmeForwardAuthExample(t *testing.T) {
 	}
 	checkForwardAuthHeaders(t, got)
 
-	// The session lets the next request through; forged identity headers are
-	// replaced by forwardAuth's authResponseHeaders.
-	hop := get(t, client, origin+"/other", "X-Auth-Request-Email", "evil@x", "X-Auth-Request-User", "mallory")
+	// The session lets the next request through. A request carrying its
+	// own identity headers is refused: Gatehouse cannot strip them from the
+	// request forwardAuth passes on, which replaces only the exact names of
+	// its authResponseHeaders.
+	hop := get(t, client, origin+"/other")
 	checkForwardAuthHeaders(t, decodeEcho(t, hop))
+	before := reached.Load()
+	if hop := get(t, client, origin+"/other", "X-Auth-Request-Email", "evil@x", "X-Auth-Request-User", "mallory"); hop.Status != http.StatusBadRequest || reached.Load() != before {
+		t.Errorf("signed-in request with forged identity headers: %s, want 400 without reaching the app", hop)
+	}
 	if hop := get(t, client, origin+"/oauth2/auth"); hop.Status != http.StatusAccepted {
 		t.Errorf("GET /oauth2/auth signed in: %s, want 202", hop)
 	}
@@ -85,7 +91,7 @@ func TestReadmeForwardAuthExample(t *testing.T) {
 	if hop := get(t, client, origin+"/oauth2/sign_out"); hop.Status != http.StatusFound {
 		t.Errorf("sign-out: %s, want 302", hop)
 	}
-	before := reached.Load()
+	before = reached.Load()
 	if hop := get(t, client, origin+"/other", "Accept", "text/html"); hop.Status != http.StatusFound || hop.Location == nil || hop.Location.Host == tr.Addr {
 		t.Errorf("page after sign-out: %s, want 302 to sign in", hop)
 	}
@@ -101,7 +107,7 @@ func TestReadmeForwardAuthExample(t *testing.T) {
 // addAuthCookiesToResponse. Without it the browser keeps sending the
 // sign-in's session: the first answer sets no cookie, and past the second
 // boundary Gatehouse answers the old refresh token from the refresh it
-// remembers (for a minute; after that it would redeem the old token again,
+// remembers (for 10 seconds; after that it would redeem the old token again,
 // which the fake provider refuses, as a provider with rotating refresh
 // tokens does), so the provider never sees a second grant.
 func TestReadmeForwardAuthRefresh(t *testing.T) {

@@ -60,14 +60,15 @@ const nginxCookieRefresh = time.Second
 // options added for the test: cookieSecure off, since the test's nginx, like
 // the README's, listens on plain HTTP, and a cookieRefresh after which the
 // auth answer refreshes the session and sets its cookies anew, which nginx
-// must pass on. extra options (YAML lines) may be added.
+// must pass on. extra holds more options, as name and value pairs.
 func nginxTraefikConfig(t *testing.T, idp *oidctest.Provider, extra ...string) string {
 	t.Helper()
-	added := []string{"reverseProxy: true", "cookieSecure: false", "cookieRefresh: " + nginxCookieRefresh.String()}
-	added = append(added, extra...)
-	return readmeExample(t, "nginx-traefik", idp, map[string]string{
-		"reverseProxy: true": strings.Join(added, "\n          "),
-	})
+	config := readmeExample(t, "nginx-traefik", idp, nil)
+	added := append([]string{"cookieSecure", "false", "cookieRefresh", nginxCookieRefresh.String()}, extra...)
+	for i := 0; i+1 < len(added); i += 2 {
+		config = withPluginOption(t, config, "gatehouse", added[i], added[i+1])
+	}
+	return config
 }
 
 // nginx is an nginx process a test started.

@@ -126,7 +126,7 @@ func TestNginxAuthRequestRefusesConfusedRequests(t *testing.T) {
 	idp := readmeProvider(t)
 	app := recordingApp(t)
 	tr := startTraefik(t, harness.Options{
-		Dynamic:    nginxTraefikConfig(t, idp, "skipAuthPreflight: true"),
+		Dynamic:    nginxTraefikConfig(t, idp, "skipAuthPreflight", "true"),
 		TrustedIPs: []string{"127.0.0.1/32"},
 	})
 	ngx := startNginx(t, map[string]string{
