@@ -13,8 +13,13 @@ import (
 	"github.com/gatehouse-auth/gatehouse/oauth/oidctest"
 )
 
-// reloads is how many times TestReloads rewrites the dynamic configuration.
-const reloads = 50
+const (
+	// warmupReloads is how many rewrites of the dynamic configuration
+	// TestReloads makes before it measures Traefik.
+	warmupReloads = 10
+	// reloads is how many rewrites TestReloads measures.
+	reloads = 50
+)
 
 // reloadConfig is the configuration TestReloads alternates between: variant
 // 0 and 1 differ only in the router's priority and an apiRoutes pattern that
@@ -54,10 +59,11 @@ func (s *trafficStats) add(kind string, status int, err error) {
 	s.statuses[kind][status]++
 }
 
-// TestReloads rewrites the dynamic configuration 50 times while requests
-// with and without a session keep coming. Sessions must stay valid across
-// reloads, no request without one may reach the app, nothing may fail with
-// 5xx, and Traefik's goroutines and memory must not grow with the reloads.
+// TestReloads rewrites the dynamic configuration 10 times to warm up, then 50
+// times measured, while requests with and without a session keep coming.
+// Sessions must stay valid across reloads, no request without one may reach
+// the app, nothing may fail with 5xx, and over the measured reloads Traefik's
+// goroutines, heap and resident memory must stay within the bounds below.
 func TestReloads(t *testing.T) {
 	idp := oidctest.New(t)
 	var anonymousAtApp, signedInAtApp atomic.Int64
@@ -99,52 +105,60 @@ func TestReloads(t *testing.T) {
 		stats.add(kind, resp.StatusCode, nil)
 	}
 
-	// Warm up: connections, the provider's discovery, two reloads; then
-	// the baseline.
-	for i := 0; i < 20; i++ {
-		send(signedIn, "signed-in")
-		send(anonymous, "anonymous")
-	}
-	tr.WriteDynamic(config(1))
-	tr.WriteDynamic(config(0))
-	before := settledMetrics(t, tr)
-
-	stop := make(chan struct{})
-	var wg sync.WaitGroup
-	for _, k := range []struct {
-		c    *harness.Client
-		kind string
-	}{{signedIn, "signed-in"}, {anonymous, "anonymous"}} {
-		k := k
-		wg.Add(1)
-		go func() {
-			defer wg.Done()
-			for {
-				select {
-				case <-stop:
-					return
-				default:
+	// reloadUnderTraffic rewrites the configuration n times, from variant
+	// first on, while a signed-in and an anonymous client keep sending
+	// requests, and returns how long the reloads took.
+	reloadUnderTraffic := func(first, n int) time.Duration {
+		stop := make(chan struct{})
+		var wg sync.WaitGroup
+		for _, k := range []struct {
+			c    *harness.Client
+			kind string
+		}{{signedIn, "signed-in"}, {anonymous, "anonymous"}} {
+			k := k
+			wg.Add(1)
+			go func() {
+				defer wg.Done()
+				for {
+					select {
+					case <-stop:
+						return
+					default:
+					}
+					send(k.c, k.kind)
 				}
-				send(k.c, k.kind)
-			}
-		}()
-	}
-	start := time.Now()
-	for i := 1; i <= reloads; i++ {
-		if err := tr.Reload(config(i % 2)); err != nil {
-			close(stop)
-			wg.Wait()
-			t.Fatalf("reload %d: %v", i, err)
+			}()
 		}
+		defer wg.Wait()
+		defer close(stop)
+		start := time.Now()
+		for i := first; i < first+n; i++ {
+			if err := tr.Reload(config(i % 2)); err != nil {
+				t.Errorf("reload %d: %v", i, err)
+				return time.Since(start)
+			}
+		}
+		return time.Since(start)
 	}
-	took := time.Since(start)
-	close(stop)
-	wg.Wait()
+
+	// Warm up under the same traffic and reloads, so that what the first
+	// reloads allocate for good (connections, the provider's discovery,
+	// buffers and pools sized for the traffic) is in the baseline.
+	reloadUnderTraffic(1, warmupReloads)
+	if t.Failed() {
+		t.FailNow()
+	}
+	before := settledMetrics(t, tr)
+	took := reloadUnderTraffic(1+warmupReloads, reloads)
+	if t.Failed() {
+		t.FailNow()
+	}
 	checkNoProblems(t, tr)
 	after := settledMetrics(t, tr)
 
 	stats.mu.Lock()
-	t.Logf("%d reloads in %v; answers during them: %v; transport errors: %q", reloads, took.Round(time.Millisecond), stats.statuses, stats.errors)
+	t.Logf("%d measured reloads in %v; answers during all %d: %v; transport errors: %q",
+		reloads, took.Round(time.Millisecond), warmupReloads+reloads, stats.statuses, stats.errors)
 	for kind, want := range map[string]int{"signed-in": http.StatusOK, "anonymous": http.StatusUnauthorized} {
 		if stats.statuses[kind][want] == 0 {
 			t.Errorf("%s requests: no %d answer at all: %v", kind, want, stats.statuses[kind])
@@ -168,31 +182,58 @@ func TestReloads(t *testing.T) {
 
 	t.Logf("reload figures: goroutines before=%d after=%d; heap_inuse before=%d after=%d; rss before=%d after=%d",
 		int64(before.goroutines), int64(after.goroutines), int64(before.heapInuse), int64(after.heapInuse), int64(before.rss), int64(after.rss))
-	if after.goroutines > before.goroutines+20 {
-		t.Errorf("Traefik's goroutines grew from %v to %v over %d reloads: something started per reload is not stopped", before.goroutines, after.goroutines, reloads)
+	if after.goroutines > before.goroutines+maxGoroutineGrowth {
+		t.Errorf("Traefik's goroutines grew from %.0f to %.0f over %d reloads, more than %d: something started per reload is not stopped",
+			before.goroutines, after.goroutines, reloads, maxGoroutineGrowth)
 	}
-	if after.heapInuse > 2*before.heapInuse+32<<20 {
-		t.Errorf("Traefik's heap in use grew from %v to %v bytes over %d reloads", before.heapInuse, after.heapInuse, reloads)
+	if after.heapInuse > before.heapInuse+maxHeapGrowth {
+		t.Errorf("Traefik's heap in use after a garbage collection grew from %.0f to %.0f bytes over %d reloads, more than %d: something is kept per reload",
+			before.heapInuse, after.heapInuse, reloads, maxHeapGrowth)
 	}
-	if after.rss > 2*before.rss+64<<20 {
-		t.Errorf("Traefik's resident memory grew from %v to %v bytes over %d reloads", before.rss, after.rss, reloads)
+	if after.rss > before.rss+maxRSSGrowth {
+		t.Errorf("Traefik's resident memory grew from %.0f to %.0f bytes over %d reloads, more than %d",
+			before.rss, after.rss, reloads, maxRSSGrowth)
 	}
 }
+
+// The bounds of TestReloads on what Traefik may gain over its 50 measured
+// reloads, read after a forced garbage collection as the least of ten
+// samples. Over 8 runs on a 2-core machine (Traefik v3.6.12) the goroutines
+// did not change, the heap in use grew by 0.3 to 1.0 MB and the resident
+// memory by -1.0 to 3.1 MB. The bounds and what they catch, measured with a
+// plugin changed to leak on purpose (Traefik calls New about 1.3 times per
+// reload here):
+//   - goroutines: 5; one goroutine left running per New added 64.
+//   - heap: 2 MiB, twice the largest growth seen; 32 KiB kept per New made
+//     it grow 2.7 to 2.9 MB, every middleware instance kept 6.7 to 8.3 MB.
+//     16 KiB per New (1.8 to 1.9 MB) can pass: that is the resolution.
+//   - resident memory: 16 MiB. It also holds pages the Go runtime keeps
+//     after a peak, and grew by only 0.9 to 6.4 MB with the heap leaks above, so
+//     it catches only a gross leak; the heap is the precise check.
+const (
+	maxGoroutineGrowth = 5
+	maxHeapGrowth      = 2 << 20
+	maxRSSGrowth       = 16 << 20
+)
 
 // runtimeFigures are Traefik's goroutine count and memory.
 type runtimeFigures struct {
 	goroutines, heapInuse, rss float64
 }
 
-// settledMetrics samples Traefik's metrics ten times over two seconds and
-// keeps the least of each figure: a garbage collection cannot be forced from
-// outside, and the least is the closest to what is really held.
+// settledMetrics makes Traefik collect its garbage and samples its metrics,
+// ten times over two seconds, and keeps the least of each figure: the
+// closest to what Traefik really holds once the traffic's transient
+// goroutines and buffers are gone.
 func settledMetrics(t *testing.T, tr *harness.Traefik) runtimeFigures {
 	t.Helper()
 	var least runtimeFigures
 	for i := 0; i < 10; i++ {
 		if i > 0 {
 			time.Sleep(200 * time.Millisecond)
+		}
+		if err := tr.CollectGarbage(); err != nil {
+			t.Fatal(err)
 		}
 		m, err := tr.Metrics()
 		if err != nil {

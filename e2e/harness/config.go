@@ -67,6 +67,9 @@ accessLog:
 		static = strings.Replace(static, web, fmt.Sprintf("%s    forwardedHeaders:\n      trustedIPs: %s\n", web, yamlList(opts.TrustedIPs)), 1)
 	}
 	if opts.Metrics {
+		// api.debug serves /debug/pprof on the admin entry point, whose heap
+		// profile can force a garbage collection (CollectGarbage).
+		static = strings.Replace(static, "api:\n", "api:\n  debug: true\n", 1)
 		static += `metrics:
   prometheus:
     entryPoint: "traefik"

@@ -28,6 +28,22 @@ func (tr *Traefik) Metrics() (map[string]float64, error) {
 	return parseMetrics(io.LimitReader(resp.Body, 16<<20))
 }
 
+// CollectGarbage makes Traefik run a full garbage collection (Options.Metrics
+// must be set), through the heap profile of its debug endpoints, so that the
+// memory figures Metrics reads next count only what is still referenced.
+func (tr *Traefik) CollectGarbage() error {
+	resp, err := probe.Get("http://" + tr.adminAddr + "/debug/pprof/heap?gc=1")
+	if err != nil {
+		return fmt.Errorf("harness: collect garbage: %w", err)
+	}
+	defer resp.Body.Close()
+	io.Copy(io.Discard, resp.Body)
+	if resp.StatusCode != http.StatusOK {
+		return fmt.Errorf("harness: collect garbage: %s (is Options.Metrics set?)", resp.Status)
+	}
+	return nil
+}
+
 // parseMetrics reads the Prometheus text exposition format: one sample a
 // line, "series value [timestamp]", with comment lines starting with "#".
 func parseMetrics(r io.Reader) (map[string]float64, error) {

@@ -49,7 +49,8 @@ type Options struct {
 	// DockerEndpoint, when set, enables Traefik's docker provider reading
 	// from this endpoint (e.g. "unix:///tmp/x/docker.sock").
 	DockerEndpoint string
-	// Metrics enables Prometheus metrics on the admin entry point; see Metrics.
+	// Metrics enables Prometheus metrics and the debug endpoints (api.debug)
+	// on the admin entry point; see Metrics and CollectGarbage.
 	Metrics bool
 	// WebAddr is the address of the entry point "web", such as
 	// "127.0.0.1:8000"; "" picks a free port of 127.0.0.1.
