@@ -139,6 +139,16 @@ func TestCookieStoreLoadRefuses(t *testing.T) {
 		}
 		return []*http.Cookie{c[0], {Name: c[1].Name, Value: string(v)}, c[2]}
 	}
+	// other shares the store's secret but seals for the cookie name _other;
+	// renamed moves its cookies under the store's name, chunk for chunk.
+	other := NewCookieStore("_other", s.codec, s.lifetime, s.options, s.now)
+	renamed := func(c []*http.Cookie) []*http.Cookie {
+		var out []*http.Cookie
+		for _, oc := range c {
+			out = append(out, &http.Cookie{Name: "_oauth2_proxy" + strings.TrimPrefix(oc.Name, "_other"), Value: oc.Value})
+		}
+		return out
+	}
 	for _, tc := range []struct {
 		name    string
 		cookies []*http.Cookie
@@ -150,13 +160,18 @@ func TestCookieStoreLoadRefuses(t *testing.T) {
 		{"reordered chunks", swap(chunks), 0},
 		{"tampered chunk", tamper(chunks), 0},
 		{"truncated chunk", []*http.Cookie{chunks[0], chunks[1], {Name: chunks[2].Name, Value: chunks[2].Value[:10]}}, 0},
-		{"other cookie name", []*http.Cookie{{Name: "_oauth2_proxy", Value: chunks[0].Value + chunks[1].Value + chunks[2].Value + "x"}}, 0},
+		{"sealed for another cookie name", renamed(save(t, other, testState(100), nil)), 0},
+		{"chunks sealed for another cookie name", renamed(save(t, other, testState(9000), nil)), 0},
 		{"expired", chunks, 7*24*time.Hour + time.Second},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			now = signedIn.Add(tc.after)
 			if got, err := s.Load(requestWith(tc.cookies)); !errors.Is(err, ErrNoSession) {
-				t.Errorf("Load = %v, %v; want ErrNoSession", got, err)
+				subject := ""
+				if got != nil {
+					subject = got.Subject
+				}
+				t.Errorf("Load = the session of %q, %v; want ErrNoSession", subject, err)
 			}
 		})
 	}
