@@ -37,15 +37,47 @@ func TestAuthEndpoint(t *testing.T) {
 	}
 }
 
-func TestAuthEndpointForbidsOtherGroups(t *testing.T) {
+func TestAuthEndpointForbidsSessionsOutsideTheRules(t *testing.T) {
+	env := newTestEnv(t, func(c *Config) { c.SetXAuthRequest = true })
+	env.signIn("/") // alice@example.com, in the groups admins and staff
+	for _, tc := range []struct {
+		name string
+		edit func(c *Config)
+	}{
+		{"allowedGroups", func(c *Config) { c.EmailDomains = nil; c.AllowedGroups = []string{"ops"} }},
+		{"emailDomains", func(c *Config) { c.EmailDomains = []string{"example.org"} }},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			ops := env.sibling(func(c *Config) {
+				c.SetXAuthRequest = true
+				tc.edit(c)
+			})
+			// 202 would let her in; 401 would send her to a sign-in that
+			// cannot help, and means the session was not even read.
+			for _, accept := range []string{"*/*", "application/json"} {
+				resp, _ := ops.do(http.MethodGet, ops.url("/oauth2/auth"), http.Header{"Accept": {accept}})
+				if resp.StatusCode != http.StatusForbidden || resp.Header.Get("X-Auth-Request-User") != "" {
+					t.Errorf("/oauth2/auth (Accept %s) for a session outside %s = %d (X-Auth-Request-User %q), want 403 without identity",
+						accept, tc.name, resp.StatusCode, resp.Header.Get("X-Auth-Request-User"))
+				}
+			}
+			if resp, _ := ops.do(http.MethodGet, ops.url("/page"), nil); resp.StatusCode != http.StatusForbidden || ops.appCount() != 0 {
+				t.Errorf("a page for a session outside %s = %d with %d requests at the app, want 403 and none", tc.name, resp.StatusCode, ops.appCount())
+			}
+		})
+	}
+	// The same session still passes where it is allowed.
+	if resp, _ := env.do(http.MethodGet, env.url("/oauth2/auth"), nil); resp.StatusCode != http.StatusAccepted || resp.Header.Get("X-Auth-Request-User") != "u-123" {
+		t.Errorf("/oauth2/auth for alice where she is allowed = %d (X-Auth-Request-User %q), want 202 with her", resp.StatusCode, resp.Header.Get("X-Auth-Request-User"))
+	}
+}
+
+func TestSignInRefusesOtherGroups(t *testing.T) {
 	env := newTestEnv(t, func(c *Config) {
 		c.EmailDomains = nil
 		c.AllowedGroups = []string{"admins"}
 	})
 	env.signIn("/")
-	if resp, _ := env.do(http.MethodGet, env.url("/oauth2/auth"), nil); resp.StatusCode != http.StatusAccepted {
-		t.Fatalf("/oauth2/auth in an allowed group = %d, want 202", resp.StatusCode)
-	}
 	env.idp.SetClaims(map[string]any{"sub": "u-456", "email": "bob@example.com", "email_verified": true, "groups": []string{"staff"}})
 	resp, body, _ := env.browse(env.url("/oauth2/start?rd=/"), nil)
 	if resp.StatusCode != http.StatusForbidden || !strings.Contains(body, "Forbidden") {
@@ -280,14 +312,12 @@ func TestForwardedOriginalURLIsCheckedLikeRD(t *testing.T) {
 func TestUserinfoAppliesAuthorization(t *testing.T) {
 	env := newTestEnv(t, nil)
 	env.signIn("/")
-	env2 := newTestEnvWith(t, env.idp, func(c *Config) {
+	// The same provider, client and cookie secret: alice's session opens,
+	// but she is in no allowed group.
+	env2 := env.sibling(func(c *Config) {
 		c.EmailDomains = nil
 		c.AllowedGroups = []string{"nobody"}
 	})
-	// The same provider, client and cookie secret: alice's session opens,
-	// but she is in no allowed group.
-	u := mustURL(env2.srv.URL)
-	env2.jar.SetCookies(u, env.jar.Cookies(mustURL(env.srv.URL)))
 	if resp, _ := env2.do(http.MethodGet, env2.url("/oauth2/userinfo"), nil); resp.StatusCode != http.StatusForbidden {
 		t.Errorf("/oauth2/userinfo for an unauthorized user = %d, want 403", resp.StatusCode)
 	}

@@ -105,6 +105,17 @@ func testConfig(issuer string, edit func(c *Config)) *Config {
 	return c
 }
 
+// sibling starts a second Gatehouse on env's identity provider, configured
+// as newTestEnv configures one and then by edit (the same client and cookie
+// secret), and gives its browser the cookies env's browser holds: a session
+// signed in at env opens there, under sibling's rules.
+func (env *testEnv) sibling(edit func(c *Config)) *testEnv {
+	env.t.Helper()
+	sib := newTestEnvWith(env.t, env.idp, edit)
+	sib.jar.SetCookies(mustURL(sib.srv.URL), env.jar.Cookies(mustURL(env.srv.URL)))
+	return sib
+}
+
 // url returns the absolute URL of path on Gatehouse's server.
 func (env *testEnv) url(path string) string { return env.srv.URL + path }
 
