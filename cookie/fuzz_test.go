@@ -7,14 +7,32 @@ import (
 	"strings"
 	"testing"
 	"time"
+
+	"github.com/gatehouse-auth/gatehouse/internal/fuzzcorpus"
 )
 
 // yaegi test runs no fuzz targets, so each target's checks live in a function
-// that a plain Test also runs over the seed corpus.
+// that a plain Test also runs over the target's seed corpus: the files in
+// testdata/fuzz/<target>/, which go test runs too, and the seeds made in code.
+
+// seedCorpus returns the entries of target's corpus files, failing t if
+// there are none: a corpus that went missing would leave its test empty.
+func seedCorpus(t *testing.T, target string) []fuzzcorpus.Entry {
+	t.Helper()
+	entries, err := fuzzcorpus.Read(".", target)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(entries) == 0 {
+		t.Fatalf("no corpus files in testdata/fuzz/%s", target)
+	}
+	return entries
+}
 
 // openCorpus returns a codec, the values it sealed (keyed by name + "\x00" +
-// value, holding the payload) and seeds: those values, near misses of them
-// and junk. Nonces are fixed so every fuzz worker seals the same values.
+// value, holding the payload) and the seeds made in code: those values and
+// near misses of them. Nonces are fixed so every fuzz worker seals the same
+// values. Values Seal never made are in testdata/fuzz/FuzzOpen/.
 func openCorpus(tb testing.TB) (*Codec, map[string]string, [][2]string) {
 	c, err := NewCodec(testSecret(1))
 	if err != nil {
@@ -47,12 +65,6 @@ func openCorpus(tb testing.TB) (*Codec, map[string]string, [][2]string) {
 			[2]string{p.name, strings.ToUpper(v)},
 		)
 	}
-	seeds = append(seeds,
-		[2]string{"s", ""},
-		[2]string{"s", "AQ"},
-		[2]string{"s", strings.Repeat("A", 80)},
-		[2]string{"s", strings.Repeat("_", 80) + "\n"},
-	)
 	return c, sealed, seeds
 }
 
@@ -85,29 +97,24 @@ func FuzzOpen(f *testing.F) {
 	})
 }
 
+// TestFuzzOpenSeeds runs FuzzOpen's check over its corpus files and the
+// seeds made in code.
 func TestFuzzOpenSeeds(t *testing.T) {
 	c, sealed, seeds := openCorpus(t)
+	for _, e := range seedCorpus(t, "FuzzOpen") {
+		if len(e.Values) != 2 {
+			t.Fatalf("FuzzOpen corpus %s: %d values, want (name, value string)", e.Name, len(e.Values))
+		}
+		name, nameOK := e.Values[0].(string)
+		value, valueOK := e.Values[1].(string)
+		if !nameOK || !valueOK {
+			t.Fatalf("FuzzOpen corpus %s: values %#v, want (name, value string)", e.Name, e.Values)
+		}
+		seeds = append(seeds, [2]string{name, value})
+	}
 	for _, s := range seeds {
 		checkOpen(t, c, sealed, s[0], s[1])
 	}
-}
-
-// splitJoinSeeds are FuzzSplitJoin's seeds: a value pattern, the length to
-// repeat it to (0: as is) and whether the cookie carries attributes.
-var splitJoinSeeds = []struct {
-	pattern    string
-	n          uint16
-	attributes bool
-}{
-	{"AbC-_09", 0, false},
-	{"AbC-_09", 4000, false},
-	{"AbC-_09", 6000, true},
-	{"AbC-_09", 12000, true},
-	{"AbC-_09", 61000, true},
-	{"AbC-_09", 65535, false},
-	{"a b,c", 9000, true},
-	{" ", 5000, false},
-	{"\"quoted\"; x\\", 7000, true},
 }
 
 // cookieSafe returns pattern without the bytes a cookie value cannot hold,
@@ -159,17 +166,27 @@ func checkSplitJoin(t *testing.T, pattern string, n uint16, attributes bool) {
 
 // FuzzSplitJoin checks that Join(Split(x)) == x for any cookie-safe value,
 // that every line fits MaxLineLen, and that ErrTooLarge means too large.
+// Its arguments are a value pattern, the length to repeat it to (0: as is)
+// and whether the cookie carries attributes; its seeds are the files in
+// testdata/fuzz/FuzzSplitJoin/.
 func FuzzSplitJoin(f *testing.F) {
-	for _, s := range splitJoinSeeds {
-		f.Add(s.pattern, s.n, s.attributes)
-	}
 	f.Fuzz(func(t *testing.T, pattern string, n uint16, attributes bool) {
 		checkSplitJoin(t, pattern, n, attributes)
 	})
 }
 
+// TestFuzzSplitJoinSeeds runs FuzzSplitJoin's check over its corpus files.
 func TestFuzzSplitJoinSeeds(t *testing.T) {
-	for _, s := range splitJoinSeeds {
-		checkSplitJoin(t, s.pattern, s.n, s.attributes)
+	for _, e := range seedCorpus(t, "FuzzSplitJoin") {
+		if len(e.Values) != 3 {
+			t.Fatalf("FuzzSplitJoin corpus %s: %d values, want (string, uint16, bool)", e.Name, len(e.Values))
+		}
+		pattern, patternOK := e.Values[0].(string)
+		n, nOK := e.Values[1].(uint16)
+		attributes, attributesOK := e.Values[2].(bool)
+		if !patternOK || !nOK || !attributesOK {
+			t.Fatalf("FuzzSplitJoin corpus %s: values %#v, want (string, uint16, bool)", e.Name, e.Values)
+		}
+		checkSplitJoin(t, pattern, n, attributes)
 	}
 }
