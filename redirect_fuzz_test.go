@@ -5,24 +5,21 @@ import (
 	"net/url"
 	"strings"
 	"testing"
+
+	"github.com/gatehouse-auth/gatehouse/internal/fuzzcorpus"
 )
 
 // fuzzWhitelist is the policy the fuzz targets check allowed against.
 var fuzzWhitelist = []string{".example.com", "good.org:8080", "*.any.net:*"}
 
-// fuzzAllowedSeeds are values allowed under fuzzWhitelist for app.example.com, so the fuzzer
-// starts from both sides of the line.
-var fuzzAllowedSeeds = []string{
-	"/",
-	"/x?y=1#z",
-	"/a/b?next=%2Fhome",
-	"https://app.example.com/",
-	"http://a.example.com:80/x",
-	"https://example.com:443/",
-	"https://good.org:8080/",
-	"https://x.any.net:1/",
-	"http://[::1]:8080/",
-}
+// fuzzRequestHosts are the request Host headers FuzzRedirectRequestHost
+// tries every rd of FuzzRedirectAllowed's corpus with.
+var fuzzRequestHosts = []string{"app.example.com", "APP.example.com:8443", "[::1]:8080", "10.0.0.1", "evil.com@app.example.com", ""}
+
+// The seeds of both targets are their corpus files in testdata/fuzz/, which
+// go test runs and a crasher found by go test -fuzz joins. A file named
+// allowed-* must be allowed and one named refused-* refused, so the corpus
+// keeps inputs on both sides of the line; the fuzz check applies to all.
 
 // FuzzRedirectAllowed checks that whatever allowed accepts for a request to app.example.com
 // is, once resolved against the request URL the way a browser resolves a Location header, an
@@ -30,9 +27,6 @@ var fuzzAllowedSeeds = []string{
 // without backslashes, spaces, control or non-ASCII bytes.
 func FuzzRedirectAllowed(f *testing.F) {
 	for _, rd := range hostileRedirects {
-		f.Add(rd)
-	}
-	for _, rd := range fuzzAllowedSeeds {
 		f.Add(rd)
 	}
 	p, base := fuzzFixture(f)
@@ -44,19 +38,16 @@ func FuzzRedirectAllowed(f *testing.F) {
 	})
 }
 
-// TestRedirectFuzzSeeds runs FuzzRedirectAllowed's check over its seeds as a plain test:
-// `yaegi test` runs Test functions only, so this is how the property is checked interpreted.
-func TestRedirectFuzzSeeds(t *testing.T) {
+// TestFuzzRedirectAllowedSeeds runs FuzzRedirectAllowed's check over its corpus files and
+// hostileRedirects as a plain test: `yaegi test` runs Test functions only, so this is how
+// the property is checked interpreted.
+func TestFuzzRedirectAllowedSeeds(t *testing.T) {
 	p, base := fuzzFixture(t)
-	allowedSeeds := 0
-	for _, rd := range fuzzAllowedSeeds {
-		if p.allowed(rd, "app.example.com") {
-			allowedSeeds++
-			checkAllowedRedirect(t, base, rd, "app.example.com")
+	for _, rd := range redirectCorpus(t) {
+		checkCorpusLabel(t, p, rd.name, rd.rd, "app.example.com")
+		if p.allowed(rd.rd, "app.example.com") {
+			checkAllowedRedirect(t, base, rd.rd, "app.example.com")
 		}
-	}
-	if allowedSeeds != len(fuzzAllowedSeeds)-1 { // all but the IPv6 one, not the request host
-		t.Errorf("%d of %d allowed seeds allowed, want %d", allowedSeeds, len(fuzzAllowedSeeds), len(fuzzAllowedSeeds)-1)
 	}
 	for _, rd := range hostileRedirects {
 		if p.allowed(rd, "app.example.com") {
@@ -66,21 +57,111 @@ func TestRedirectFuzzSeeds(t *testing.T) {
 }
 
 // FuzzRedirectRequestHost checks allowed with an arbitrary request Host header: whatever it
-// accepts still resolves to that host or to a whitelisted one.
+// accepts still resolves to that host or to a whitelisted one. Besides its corpus files, it
+// starts from every rd of FuzzRedirectAllowed's corpus with each of fuzzRequestHosts.
 func FuzzRedirectRequestHost(f *testing.F) {
-	hosts := []string{"app.example.com", "APP.example.com:8443", "[::1]:8080", "10.0.0.1", "evil.com@app.example.com", ""}
-	for _, h := range hosts {
-		for _, rd := range fuzzAllowedSeeds {
-			f.Add(rd, h)
-		}
+	for _, c := range requestHostCrossSeeds(f) {
+		f.Add(c[0], c[1])
 	}
 	p, base := fuzzFixture(f)
 	f.Fuzz(func(t *testing.T, rd, requestHost string) {
-		if !p.allowed(rd, requestHost) || strings.HasPrefix(rd, "/") {
-			return
-		}
-		checkAllowedRedirect(t, base, rd, requestHost)
+		checkRequestHost(t, p, base, rd, requestHost)
 	})
+}
+
+// TestFuzzRedirectRequestHostSeeds runs FuzzRedirectRequestHost's check over its corpus
+// files and the seeds it makes from FuzzRedirectAllowed's corpus, for `yaegi test`.
+func TestFuzzRedirectRequestHostSeeds(t *testing.T) {
+	p, base := fuzzFixture(t)
+	for _, e := range seedCorpus(t, "FuzzRedirectRequestHost") {
+		if len(e.Values) != 2 {
+			t.Fatalf("FuzzRedirectRequestHost corpus %s: %d values, want (rd, requestHost string)", e.Name, len(e.Values))
+		}
+		rd, rdOK := e.Values[0].(string)
+		host, hostOK := e.Values[1].(string)
+		if !rdOK || !hostOK {
+			t.Fatalf("FuzzRedirectRequestHost corpus %s: values %#v, want (rd, requestHost string)", e.Name, e.Values)
+		}
+		checkCorpusLabel(t, p, e.Name, rd, host)
+		checkRequestHost(t, p, base, rd, host)
+	}
+	for _, c := range requestHostCrossSeeds(t) {
+		checkRequestHost(t, p, base, c[0], c[1])
+	}
+}
+
+// checkRequestHost is FuzzRedirectRequestHost's check: an absolute rd that allowed accepts
+// for requestHost resolves to requestHost or a whitelisted host.
+func checkRequestHost(t *testing.T, p redirectPolicy, base *url.URL, rd, requestHost string) {
+	t.Helper()
+	if !p.allowed(rd, requestHost) || strings.HasPrefix(rd, "/") {
+		return
+	}
+	checkAllowedRedirect(t, base, rd, requestHost)
+}
+
+// requestHostCrossSeeds returns every rd of FuzzRedirectAllowed's corpus paired with each of
+// fuzzRequestHosts.
+func requestHostCrossSeeds(tb testing.TB) [][2]string {
+	tb.Helper()
+	var seeds [][2]string
+	for _, rd := range redirectCorpus(tb) {
+		for _, h := range fuzzRequestHosts {
+			seeds = append(seeds, [2]string{rd.rd, h})
+		}
+	}
+	return seeds
+}
+
+// namedRedirect is one rd of FuzzRedirectAllowed's corpus and the name of its file.
+type namedRedirect struct {
+	name, rd string
+}
+
+// redirectCorpus returns the rd values of FuzzRedirectAllowed's corpus files, failing tb if
+// there are none or one is not a single string.
+func redirectCorpus(tb testing.TB) []namedRedirect {
+	tb.Helper()
+	entries := seedCorpus(tb, "FuzzRedirectAllowed")
+	out := make([]namedRedirect, 0, len(entries))
+	for _, e := range entries {
+		rd, ok := "", false
+		if len(e.Values) == 1 {
+			rd, ok = e.Values[0].(string)
+		}
+		if !ok {
+			tb.Fatalf("FuzzRedirectAllowed corpus %s: values %#v, want (rd string)", e.Name, e.Values)
+		}
+		out = append(out, namedRedirect{name: e.Name, rd: rd})
+	}
+	return out
+}
+
+// seedCorpus returns the entries of target's corpus files, failing tb if there are none: a
+// corpus that went missing would leave its seed test empty.
+func seedCorpus(tb testing.TB, target string) []fuzzcorpus.Entry {
+	tb.Helper()
+	entries, err := fuzzcorpus.Read(".", target)
+	if err != nil {
+		tb.Fatal(err)
+	}
+	if len(entries) == 0 {
+		tb.Fatalf("no corpus files in testdata/fuzz/%s", target)
+	}
+	return entries
+}
+
+// checkCorpusLabel fails t unless a corpus file named allowed-* holds an rd that allowed
+// accepts for requestHost and one named refused-* an rd it refuses.
+func checkCorpusLabel(t *testing.T, p redirectPolicy, name, rd, requestHost string) {
+	t.Helper()
+	got := p.allowed(rd, requestHost)
+	switch {
+	case strings.HasPrefix(name, "allowed-") && !got:
+		t.Errorf("corpus %s: allowed(%q, %q) = false, want true", name, rd, requestHost)
+	case strings.HasPrefix(name, "refused-") && got:
+		t.Errorf("corpus %s: allowed(%q, %q) = true, want false", name, rd, requestHost)
+	}
 }
 
 // fuzzFixture returns the policy of fuzzWhitelist and the page the fuzzed
