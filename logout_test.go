@@ -81,7 +81,9 @@ func TestBackendLogoutURL(t *testing.T) {
 	env := newTestEnv(t, func(c *Config) { c.BackendLogoutURL = backend.URL + "/logout?token={id_token}" })
 
 	// Without a session there is nothing to end at the provider.
-	env.do(http.MethodGet, env.url("/oauth2/sign_out"), nil)
+	if resp, _ := env.do(http.MethodGet, env.url("/oauth2/sign_out"), nil); resp.StatusCode != http.StatusFound {
+		t.Errorf("sign_out without a session = %d, want 302", resp.StatusCode)
+	}
 	if n := len(calls()); n != 0 {
 		t.Errorf("sign_out without a session called the backend logout %d times, want 0", n)
 	}
