@@ -143,9 +143,7 @@ func TestVerifyIDToken(t *testing.T) {
 	now := func() time.Time { return epoch }
 	o := NewOIDC(Config{IssuerURL: "https://idp.example", ClientID: "gatehouse", Now: now})
 	m := &metadata{issuer: "https://idp.example"}
-	keys := newKeySet("https://idp.example/jwks", nil, now)
-	keys.keys = []jwk{{kid: "k1", kind: "ES256", key: &key.PublicKey}}
-	keys.attempted = epoch // no refetch: the test has no server
+	keys := fetchedKeySet(now, []jwk{{kid: "k1", kind: "ES256", key: &key.PublicKey}})
 	valid := func() jwt.MapClaims {
 		return jwt.MapClaims{
 			"iss": "https://idp.example", "aud": []string{"gatehouse", "api"}, "sub": "u-1", "nonce": "n",
@@ -205,4 +203,18 @@ func verifySignIn(o *OIDC, m *metadata, keys *keySet, raw, nonce string) error {
 		return err
 	}
 	return checkNonce(claims, nonce)
+}
+
+// fetchedKeySet returns a key set that holds keys as if fetched at now()
+// and fetches nothing for an hour: the tests using it have no server.
+func fetchedKeySet(now func() time.Time, keys []jwk) *keySet {
+	s := newKeySet("https://idp.example/jwks", nil, now)
+	s.fetches.Do(context.Background(), "jwks", func() (any, time.Duration, error) {
+		s.mu.Lock()
+		defer s.mu.Unlock()
+		s.keys = keys
+		s.fetchedAt = now()
+		return keys, time.Hour, nil
+	})
+	return s
 }
