@@ -171,7 +171,7 @@ func checkEndpoint(s string) error {
 	if err != nil {
 		return errors.New("not a URL")
 	}
-	if (u.Scheme != "https" && u.Scheme != "http") || u.Host == "" {
+	if (u.Scheme != "https" && u.Scheme != "http") || u.Hostname() == "" {
 		return errors.New("not an absolute http(s) URL")
 	}
 	return nil
