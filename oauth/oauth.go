@@ -146,9 +146,11 @@ type Identity struct {
 
 // OIDC is an OpenID Connect provider client. NewOIDC is offline; the
 // discovery document and the JWKS are fetched at first use, cached, and
-// fetched again once they are older than 24 hours and 1 hour respectively
-// (see discover and keySet). No lock is held across a network call. An OIDC
-// is safe for concurrent use.
+// fetched again at their first use after 24 hours and 1 hour respectively.
+// A failed re-fetch of the document keeps the last good one in use; a failed
+// re-fetch of the keys leaves none in use until one succeeds. Each fetch is
+// shared by the callers that need it and runs on a context of its own, and
+// no lock is held across a network call. An OIDC is safe for concurrent use.
 type OIDC struct {
 	issuer       string // Config.IssuerURL without a trailing "/"
 	clientID     string
