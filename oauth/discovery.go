@@ -9,6 +9,7 @@ import (
 	"net/http"
 	"net/url"
 	"strings"
+	"time"
 )
 
 // metadata is the part of the discovery document Gatehouse uses.
@@ -32,38 +33,61 @@ func (p *OIDC) EndSessionEndpoint(ctx context.Context) (string, error) {
 	return m.endSessionURL, nil
 }
 
-// discover returns the provider's metadata and key set, fetching the
-// discovery document on first use. Success is kept for the client's
-// lifetime; a failure is answered from memory for discoveryRetry, so a down
-// provider is not asked on every request. Concurrent first uses share one
-// fetch.
+// discovered is a good discovery document and the key set it names.
+type discovered struct {
+	meta *metadata
+	keys *keySet
+}
+
+// discover returns the provider's metadata and key set. The discovery
+// document is fetched at first use and again at the first use after
+// discoveryMaxAge (24 h); concurrent uses share one fetch and wait for it.
+// The fetch runs on a context of its own, bounded by fetchTimeout, so a
+// caller that goes away neither cancels it nor loses its result for the
+// others; ctx only bounds the wait. A failed first fetch is answered from
+// memory for discoveryRetry (5 s), so a down provider is not asked on every
+// request. A failed re-fetch keeps the last good document in use (it names
+// endpoints, not keys: an old one trusts nothing the provider withdrew),
+// logs the failure through Config.Logf, and is tried again discoveryRetry
+// later. A re-fetched document naming the same jwks_uri keeps the key set.
 func (p *OIDC) discover(ctx context.Context) (*metadata, *keySet, error) {
-	p.mu.Lock()
-	defer p.mu.Unlock()
-	if p.meta != nil {
-		return p.meta, p.keys, nil
-	}
-	if p.metaErr != nil {
-		age := p.now().Sub(p.metaErrAt)
-		if age >= 0 && age < discoveryRetry {
-			return nil, nil, p.metaErr
-		}
-	}
-	m, err := fetchMetadata(ctx, p.client, p.issuer)
+	v, err := p.discovery.Do(ctx, "discovery", p.fetchDiscovery)
 	if err != nil {
-		// A caller giving up is no news about the provider.
-		if ctx.Err() == nil {
-			// Two statements: yaegi drops values in a multiple
-			// assignment holding a call.
-			p.metaErr = err
-			p.metaErrAt = p.now()
+		if errors.Is(err, ErrUnavailable) {
+			return nil, nil, err
 		}
-		return nil, nil, err
+		// The caller's ctx ended first, or the fetch panicked.
+		return nil, nil, fmt.Errorf("%w: discovery: %v", ErrUnavailable, err)
 	}
-	p.meta = m
-	p.metaErr = nil
-	p.keys = newKeySet(m.jwksURL, p.client, p.now)
-	return p.meta, p.keys, nil
+	d := v.(*discovered)
+	return d.meta, d.keys, nil
+}
+
+// fetchDiscovery is discover's call: it fetches the document and returns
+// the discovery to use and how long to keep it.
+func (p *OIDC) fetchDiscovery() (any, time.Duration, error) {
+	ctx, cancel := context.WithTimeout(context.Background(), fetchTimeout)
+	defer cancel()
+	m, err := fetchMetadata(ctx, p.client, p.issuer)
+	p.mu.Lock()
+	last := p.last
+	if err == nil {
+		d := &discovered{meta: m}
+		if last != nil && last.meta.jwksURL == m.jwksURL {
+			d.keys = last.keys
+		} else {
+			d.keys = newKeySet(m.jwksURL, p.client, p.now)
+		}
+		p.last = d
+		p.mu.Unlock()
+		return d, discoveryMaxAge, nil
+	}
+	p.mu.Unlock()
+	if last == nil {
+		return nil, discoveryRetry, err
+	}
+	p.logf("%v; the last good discovery document stays in use", err)
+	return last, discoveryRetry, nil
 }
 
 func fetchMetadata(ctx context.Context, client *http.Client, issuer string) (*metadata, error) {
@@ -147,7 +171,7 @@ func checkEndpoint(s string) error {
 	if err != nil {
 		return errors.New("not a URL")
 	}
-	if (u.Scheme != "https" && u.Scheme != "http") || u.Host == "" {
+	if (u.Scheme != "https" && u.Scheme != "http") || u.Hostname() == "" {
 		return errors.New("not an absolute http(s) URL")
 	}
 	return nil

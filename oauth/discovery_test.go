@@ -108,20 +108,7 @@ func TestEndSessionEndpoint(t *testing.T) {
 func TestDiscoveryFailures(t *testing.T) {
 	f := newFixture(t)
 	iss := f.p.Issuer()
-	doc := func(change map[string]any) map[string]any {
-		d := map[string]any{
-			"issuer": iss, "authorization_endpoint": iss + "/authorize", "token_endpoint": iss + "/token",
-			"jwks_uri": iss + "/jwks", "userinfo_endpoint": iss + "/userinfo",
-		}
-		for k, v := range change {
-			if v == nil {
-				delete(d, k)
-				continue
-			}
-			d[k] = v
-		}
-		return d
-	}
+	doc := func(change map[string]any) map[string]any { return discoveryDoc(iss, change) }
 	var written atomic.Int64
 	tests := []struct {
 		name    string
@@ -198,4 +185,136 @@ func TestProviderDown(t *testing.T) {
 		_, _, err = f.oidc.Redeem(context.Background(), redirectURL, code, flow)
 		wantErr(t, "Redeem()", err, ErrUnavailable)
 	})
+}
+
+// discoveryDoc returns a discovery document of iss, changed by change (a nil
+// value deletes the member).
+func discoveryDoc(iss string, change map[string]any) map[string]any {
+	d := map[string]any{
+		"issuer": iss, "authorization_endpoint": iss + "/authorize", "token_endpoint": iss + "/token",
+		"jwks_uri": iss + "/jwks", "userinfo_endpoint": iss + "/userinfo",
+	}
+	for k, v := range change {
+		if v == nil {
+			delete(d, k)
+			continue
+		}
+		d[k] = v
+	}
+	return d
+}
+
+func TestDiscoveryIsFetchedAgainAfterADay(t *testing.T) {
+	f := newFixture(t)
+	iss := f.p.Issuer()
+	var logs logRecorder
+	o := f.newOIDC(func(c *Config) { c.Logf = logs.logf })
+	moved := answerJSON(t, discoveryDoc(iss, map[string]any{"authorization_endpoint": iss + "/authorize2"}))
+	down := answer(http.StatusServiceUnavailable, "{}")
+	steps := []struct {
+		name     string
+		advance  time.Duration
+		handler  http.Handler // from this step on; nil: the provider's own
+		endpoint string
+		requests int
+		logs     int
+	}{
+		{"first use", 0, nil, "/authorize", 1, 0},
+		{"moved, a second before a day", 24*time.Hour - time.Second, moved, "/authorize", 1, 0},
+		{"a day after the fetch", time.Second, moved, "/authorize2", 2, 0},
+		{"down a day later: the last good document", 24 * time.Hour, down, "/authorize2", 3, 1},
+		{"within 5 s", 4 * time.Second, down, "/authorize2", 3, 1},
+		{"5 s later", time.Second, down, "/authorize2", 4, 2},
+		{"back", 5 * time.Second, nil, "/authorize", 5, 2},
+		{"an hour later", time.Hour, nil, "/authorize", 5, 2},
+	}
+	for _, s := range steps {
+		f.clock.Advance(s.advance)
+		f.p.SetHandler("discovery", s.handler)
+		u, err := o.AuthCodeURL(context.Background(), redirectURL, Flow{State: "s", Nonce: "n", Verifier: "v"})
+		if err != nil || !strings.HasPrefix(u, iss+s.endpoint+"?") {
+			t.Errorf("%s: AuthCodeURL() = %q, %v, want %s%s?...", s.name, u, err, iss, s.endpoint)
+		}
+		if n := f.p.Requests("discovery"); n != s.requests {
+			t.Errorf("%s: Requests(discovery) = %d, want %d", s.name, n, s.requests)
+		}
+		if n := len(logs.Lines()); n != s.logs {
+			t.Errorf("%s: %d lines logged, want %d: %q", s.name, n, s.logs, logs.Lines())
+		}
+	}
+}
+
+func TestRediscoveryKeepsTheKeySetOfTheSameJWKSURI(t *testing.T) {
+	f := newFixture(t)
+	_, first, err := f.oidc.discover(context.Background())
+	wantErr(t, "discover()", err, nil)
+	f.clock.Advance(discoveryMaxAge)
+	_, same, err := f.oidc.discover(context.Background())
+	wantErr(t, "discover() a day later", err, nil)
+	if same != first {
+		t.Errorf("discover() a day later, same jwks_uri: a new key set, want the same")
+	}
+	iss := f.p.Issuer()
+	f.p.SetHandler("discovery", answerJSON(t, discoveryDoc(iss, map[string]any{"jwks_uri": iss + "/jwks2"})))
+	f.clock.Advance(discoveryMaxAge)
+	_, other, err := f.oidc.discover(context.Background())
+	wantErr(t, "discover() with a new jwks_uri", err, nil)
+	if other == first || other.url != iss+"/jwks2" {
+		t.Errorf("discover() with a new jwks_uri: key set of %q, want a new one of %q", other.url, iss+"/jwks2")
+	}
+	if f.p.Requests("discovery") != 3 {
+		t.Errorf("Requests(discovery) = %d, want 3", f.p.Requests("discovery"))
+	}
+}
+
+func TestDiscoveryFetchOutlivesItsCaller(t *testing.T) {
+	f := newFixture(t)
+	g := newGate()
+	defer g.open()
+	f.p.SetHandler("discovery", g.wrap(answerJSON(t, discoveryDoc(f.p.Issuer(), nil))))
+	flow := Flow{State: "s", Nonce: "n", Verifier: "v"}
+	ctx, cancel := context.WithCancel(context.Background())
+	go func() {
+		<-g.started
+		cancel()
+	}()
+	_, err := f.oidc.AuthCodeURL(ctx, redirectURL, flow)
+	wantErr(t, "AuthCodeURL() cancelled during discovery", err, ErrUnavailable)
+	g.open()
+	_, err = f.oidc.AuthCodeURL(context.Background(), redirectURL, flow)
+	wantErr(t, "AuthCodeURL() after the fetch", err, nil)
+	if n := f.p.Requests("discovery"); n != 1 {
+		t.Errorf("Requests(discovery) = %d, want 1: the cancelled caller's fetch was not kept", n)
+	}
+}
+
+func TestDiscoveryHoldsNoLockAcrossTheNetwork(t *testing.T) {
+	f := newFixture(t)
+	g := newGate()
+	// A safety net: the test fails, not hangs, if a caller waits for the
+	// fetch. (Methods, not closures: a closure of this function called in
+	// a defer hangs yaegi v0.16.1.)
+	timer := time.AfterFunc(5*time.Second, func() { g.open() })
+	defer timer.Stop()
+	defer g.open()
+	f.p.SetHandler("discovery", g.wrap(answerJSON(t, discoveryDoc(f.p.Issuer(), nil))))
+	flow := Flow{State: "s", Nonce: "n", Verifier: "v"}
+	first := make(chan error, 1)
+	go func() {
+		_, err := f.oidc.AuthCodeURL(context.Background(), redirectURL, flow)
+		first <- err
+	}()
+	<-g.started
+	ctx, cancel := context.WithTimeout(context.Background(), 50*time.Millisecond)
+	defer cancel()
+	_, err := f.oidc.AuthCodeURL(ctx, redirectURL, flow)
+	wantErr(t, "AuthCodeURL() with a 50 ms deadline during discovery", err, ErrUnavailable)
+	if g.opened.Load() {
+		t.Errorf("AuthCodeURL() with a 50 ms deadline returned only once the fetch was released: it waited for a lock held across the fetch")
+	}
+	g.open()
+	wantErr(t, "AuthCodeURL() that started the fetch", <-first, nil)
+	if n := f.p.Requests("discovery"); n != 1 {
+		t.Errorf("Requests(discovery) = %d, want 1", n)
+	}
 }

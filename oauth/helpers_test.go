@@ -193,3 +193,32 @@ func wantNoSecrets(t *testing.T, what, text string, secrets ...string) {
 		}
 	}
 }
+
+// gate holds the requests of a handler until it is opened.
+type gate struct {
+	started chan struct{} // receives one value per request held
+	release chan struct{}
+	once    sync.Once
+	opened  atomic.Bool
+}
+
+func newGate() *gate {
+	return &gate{started: make(chan struct{}, 100), release: make(chan struct{})}
+}
+
+// wrap returns h behind the gate.
+func (g *gate) wrap(h http.Handler) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		g.started <- struct{}{}
+		<-g.release
+		h.ServeHTTP(w, r)
+	})
+}
+
+// open lets the held requests and the later ones through; again, it does nothing.
+func (g *gate) open() {
+	g.once.Do(func() {
+		g.opened.Store(true)
+		close(g.release)
+	})
+}

@@ -15,6 +15,8 @@ import (
 	"strings"
 	"sync"
 	"time"
+
+	"github.com/gatehouse-auth/gatehouse/flight"
 )
 
 // jwk is one usable signature verification key from a JWKS.
@@ -189,83 +191,66 @@ func decodeBase64URL(s string) ([]byte, error) {
 	return base64.RawURLEncoding.DecodeString(strings.TrimRight(s, "="))
 }
 
-// keySet caches a provider's JWKS. An unknown kid refetches the set, at most
-// once per refetchInterval; callers arriving during a fetch wait for it
-// instead of starting their own.
+// keySet caches a provider's JWKS. The set is fetched at first use and
+// trusted for keysMaxAge (1 h); at the first use after that it is fetched
+// again, and until that fetch succeeds no key of the old set is used: the
+// lookups fail with ErrUnavailable. This fails closed on purpose: a key the
+// provider removed (rotated out, or withdrawn because it leaked) must stop
+// verifying tokens within keysMaxAge, even while the JWKS endpoint cannot
+// be reached, and a provider that cannot serve its keys cannot sign anyone
+// in either. A kid the set lacks fetches it again too. Fetches start at
+// most once per refetchInterval (10 s), whatever their outcome; concurrent
+// lookups share one fetch, which runs on a context of its own, so a caller
+// that gives up or cancels neither stops it nor makes the next lookup fetch
+// sooner. No lock is held across the network call.
 type keySet struct {
-	url    string
-	client *http.Client
-	now    func() time.Time
+	url     string
+	client  *http.Client
+	now     func() time.Time
+	fetches *flight.Group // key "jwks": the last fetch, kept refetchInterval
 
 	mu        sync.Mutex // guards the fields below
-	keys      []jwk
-	attempted time.Time // start of the last fetch; zero before the first
-	lastErr   error     // outcome of the last fetch
-	inflight  *keyFetch
-}
-
-// keyFetch is one JWKS fetch that several callers may wait for.
-type keyFetch struct {
-	done chan struct{} // closed when err is set
-	err  error
+	keys      []jwk      // the last set fetched, nil before the first
+	fetchedAt time.Time  // when the fetch of keys started
 }
 
 func newKeySet(url string, client *http.Client, now func() time.Time) *keySet {
-	return &keySet{url: url, client: client, now: now}
+	return &keySet{url: url, client: client, now: now, fetches: flight.New(now)}
 }
 
 // key returns the key for a token signed with alg under kid ("" when the
 // token names no kid: then the set must hold exactly one fitting key).
 func (s *keySet) key(ctx context.Context, kid, alg string) (any, error) {
 	s.mu.Lock()
-	if k := s.find(kid, alg); k != nil {
-		s.mu.Unlock()
-		return k, nil
-	}
-	call := s.inflight
-	if call == nil {
-		if !s.attempted.IsZero() {
-			age := s.now().Sub(s.attempted)
-			if age >= 0 && age < refetchInterval {
-				err := s.lastErr
-				s.mu.Unlock()
-				if err != nil {
-					return nil, err
-				}
-				return nil, fmt.Errorf("%w: no %s key with kid %q", ErrRejected, alg, kid)
-			}
-		}
-		call = &keyFetch{done: make(chan struct{})}
-		s.inflight = call
-		s.attempted = s.now()
-		s.mu.Unlock()
-		s.fetch(ctx, call)
-	} else {
-		s.mu.Unlock()
-		select {
-		case <-call.done:
-		case <-ctx.Done():
-			return nil, fmt.Errorf("%w: waiting for key set: %v", ErrUnavailable, ctx.Err())
-		}
-	}
-	s.mu.Lock()
-	k := s.find(kid, alg)
+	keys := s.keys
+	age := s.now().Sub(s.fetchedAt)
 	s.mu.Unlock()
-	if k != nil {
-		return k, nil
+	if keys != nil && age >= 0 && age < keysMaxAge {
+		if k := findKey(keys, kid, alg); k != nil {
+			return k, nil
+		}
 	}
-	if call.err != nil {
-		return nil, call.err
+	v, err := s.fetches.Do(ctx, "jwks", s.fetch)
+	if err != nil {
+		if errors.Is(err, ErrUnavailable) {
+			return nil, err
+		}
+		// The caller's ctx ended first, or the fetch panicked.
+		return nil, fmt.Errorf("%w: key set: %v", ErrUnavailable, err)
+	}
+	fetched, _ := v.([]jwk)
+	if k := findKey(fetched, kid, alg); k != nil {
+		return k, nil
 	}
 	return nil, fmt.Errorf("%w: no %s key with kid %q", ErrRejected, alg, kid)
 }
 
-// find returns the key for kid and alg, or nil. s.mu must be held.
-func (s *keySet) find(kid, alg string) any {
+// findKey returns the key of keys for kid and alg, or nil.
+func findKey(keys []jwk, kid, alg string) any {
 	var found any
 	n := 0
-	for i := 0; i < len(s.keys); i++ {
-		k := s.keys[i]
+	for i := 0; i < len(keys); i++ {
+		k := keys[i]
 		if (kid == "" || k.kid == kid) && k.fits(alg) {
 			found = k.key
 			n++
@@ -277,21 +262,21 @@ func (s *keySet) find(kid, alg string) any {
 	return found
 }
 
-// fetch loads the key set for call and wakes its waiters.
-func (s *keySet) fetch(ctx context.Context, call *keyFetch) {
+// fetch is key's call: it fetches the set, keeps it when it is good, and
+// returns it to be remembered for refetchInterval, a failure too.
+func (s *keySet) fetch() (any, time.Duration, error) {
+	ctx, cancel := context.WithTimeout(context.Background(), fetchTimeout)
+	defer cancel()
+	started := s.now()
 	keys, err := fetchKeys(ctx, s.client, s.url)
-	s.mu.Lock()
-	if err == nil {
-		s.keys = keys
-	} else if ctx.Err() != nil {
-		// The caller gave up; the next one may try again at once.
-		s.attempted = time.Time{}
+	if err != nil {
+		return nil, refetchInterval, err
 	}
-	s.lastErr = err
-	s.inflight = nil
-	call.err = err
+	s.mu.Lock()
+	s.keys = keys
+	s.fetchedAt = started
 	s.mu.Unlock()
-	close(call.done)
+	return keys, refetchInterval, nil
 }
 
 func fetchKeys(ctx context.Context, client *http.Client, url string) ([]jwk, error) {

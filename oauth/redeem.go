@@ -33,13 +33,14 @@ func (p *OIDC) AuthCodeURL(ctx context.Context, redirectURL string, f Flow) (str
 // Redeem exchanges code (with f.Verifier when PKCE is on) at the token
 // endpoint and verifies the ID token: its signature against the provider's
 // JWKS (RS256/384/512, ES256/384/512, PS256/384/512 only), iss, aud
-// containing the client ID, a required exp, an iat not in the future, with
-// one minute of leeway, an azp naming this client if present, and a nonce
-// equal to f.Nonce. It then builds the Identity: Subject from sub, Email from
-// the EmailClaim (asked from the userinfo endpoint when the ID token lacks
-// it), PreferredUsername from preferred_username, Groups from the
-// GroupsClaim (an array of strings or a single string). An email_verified
-// claim that is present and false is rejected.
+// containing the client ID, a required exp, a required iat not in the
+// future, with one minute of leeway, a sub, an azp naming this client if
+// present, and a nonce equal to f.Nonce. It then builds the Identity: Subject
+// from sub, Email from the EmailClaim (asked from the userinfo endpoint when
+// the ID token lacks it), PreferredUsername from preferred_username, Groups
+// from the GroupsClaim (an array of strings or a single string). A missing
+// (or null) email_verified is accepted; one that is present must be true or
+// the string "true" in any case, else the sign-in is rejected.
 //
 // Redeem does not check the state: the caller compares the callback's state
 // with f.State before redeeming.

@@ -4,6 +4,7 @@ import (
 	"context"
 	"crypto/subtle"
 	"fmt"
+	"strings"
 
 	"github.com/golang-jwt/jwt/v5"
 )
@@ -27,9 +28,11 @@ func isSigningAlg(alg string) bool {
 }
 
 // verifyIDToken checks raw's signature against the provider's keys and its
-// iss, aud, exp, iat, sub and azp claims, and returns its claims. The nonce
-// is the caller's to check: a sign-in's must match its flow, a refresh's
-// may be absent (OpenID Connect Core 12.2).
+// iss, aud, exp, iat, sub and azp claims, and returns its claims. exp, iat
+// and sub are required (OpenID Connect Core 2 makes iat REQUIRED; jwt's
+// WithIssuedAt checks it only when present). The nonce is the caller's to
+// check: a sign-in's must match its flow, a refresh's may be absent (OpenID
+// Connect Core 12.2).
 func (p *OIDC) verifyIDToken(ctx context.Context, m *metadata, keys *keySet, raw string) (jwt.MapClaims, error) {
 	// keyErr keeps the key lookup's own error: jwt wraps it in a way only
 	// its top-level categories survive.
@@ -75,6 +78,9 @@ func (p *OIDC) verifyIDToken(ctx context.Context, m *metadata, keys *keySet, raw
 	if sub, _ := claims.GetSubject(); sub == "" {
 		return nil, fmt.Errorf("%w: id token has no sub", ErrRejected)
 	}
+	if iat, _ := claims.GetIssuedAt(); iat == nil {
+		return nil, fmt.Errorf("%w: id token has no iat", ErrRejected)
+	}
 	// OpenID Connect Core 3.1.3.7: an azp that is present names this client.
 	if azp, present := claims["azp"]; present {
 		if s, _ := azp.(string); s != p.clientID {
@@ -97,38 +103,58 @@ func checkNonce(claims jwt.MapClaims, nonce string) error {
 // identity builds the Identity from verified ID-token claims, asking the
 // userinfo endpoint for the email when the ID token has none.
 func (p *OIDC) identity(ctx context.Context, m *metadata, claims map[string]any, accessToken string) (Identity, error) {
-	sub, _ := claims["sub"].(string)
-	id := Identity{
-		Subject:           sub,
-		PreferredUsername: stringClaim(claims, "preferred_username"),
-		Groups:            listClaim(claims[p.groupsClaim]),
-	}
-	id.Email = stringClaim(claims, p.emailClaim)
-	verified := claims["email_verified"]
-	if id.Email == "" {
-		info, err := p.userinfo(ctx, m, accessToken, sub)
+	var info map[string]any
+	if stringClaim(claims, p.emailClaim) == "" {
+		sub, _ := claims["sub"].(string)
+		var err error
+		info, err = p.userinfo(ctx, m, accessToken, sub)
 		if err != nil {
 			return Identity{}, err
 		}
-		id.Email = stringClaim(info, p.emailClaim)
-		verified = info["email_verified"]
+	}
+	return buildIdentity(claims, info, p.emailClaim, p.groupsClaim)
+}
+
+// buildIdentity builds the Identity from verified ID-token claims and, when
+// the claims hold no email, from info, the userinfo answer about the same
+// subject (nil when not asked). Subject comes from sub, PreferredUsername
+// from preferred_username, Groups from groupsClaim (see listClaim), Email
+// from emailClaim in the claims, else in info. An email is required. The
+// email_verified beside the email (in the claims, or in info when the email
+// came from there) may be absent, since many providers (Entra ID among them)
+// never send it and oauth2-proxy accepts that too, and so may be null (OpenID
+// Connect Core 5.3.2: a claim not returned); otherwise it must say true (see
+// verified), else the sign-in is refused.
+func buildIdentity(claims, info map[string]any, emailClaim, groupsClaim string) (Identity, error) {
+	sub, _ := claims["sub"].(string)
+	id := Identity{
+		Subject:           sub,
+		Email:             stringClaim(claims, emailClaim),
+		PreferredUsername: stringClaim(claims, "preferred_username"),
+		Groups:            listClaim(claims[groupsClaim]),
+	}
+	source := claims
+	if id.Email == "" && info != nil {
+		id.Email = stringClaim(info, emailClaim)
+		source = info
 	}
 	if id.Email == "" {
-		return Identity{}, fmt.Errorf("%w: no %q claim in the id token or userinfo", ErrRejected, p.emailClaim)
+		return Identity{}, fmt.Errorf("%w: no %q claim in the id token or userinfo", ErrRejected, emailClaim)
 	}
-	if isFalse(verified) {
+	if v := source["email_verified"]; v != nil && !verified(v) {
 		return Identity{}, fmt.Errorf("%w: email is not verified", ErrRejected)
 	}
 	return id, nil
 }
 
+// stringClaim returns the claim name when it is a string, else "".
 func stringClaim(claims map[string]any, name string) string {
 	s, _ := claims[name].(string)
 	return s
 }
 
 // listClaim reads a claim that is an array of strings or a single string;
-// other members are skipped.
+// other members and empty strings are skipped.
 func listClaim(v any) []string {
 	switch c := v.(type) {
 	case string:
@@ -147,14 +173,15 @@ func listClaim(v any) []string {
 	return nil
 }
 
-// isFalse reports whether an email_verified value says false; some
-// providers send it as the string "false".
-func isFalse(v any) bool {
+// verified reports whether an email_verified value says true: the JSON
+// true, or a string "true" in any case (some providers send strings). false
+// in any spelling, numbers and anything else say no.
+func verified(v any) bool {
 	switch b := v.(type) {
 	case bool:
-		return !b
+		return b
 	case string:
-		return b == "false"
+		return strings.EqualFold(b, "true")
 	}
 	return false
 }
