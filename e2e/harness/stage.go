@@ -25,7 +25,8 @@ func Stage(src, dir, moduleName string) error {
 			return fmt.Errorf("harness: stage %s: %w", name, err)
 		}
 	}
-	if err := copyTree(filepath.Join(src, "vendor"), filepath.Join(dst, "vendor")); err != nil && !os.IsNotExist(err) {
+	noSkip := func(string) bool { return false }
+	if err := copyTree(filepath.Join(src, "vendor"), filepath.Join(dst, "vendor"), noSkip); err != nil && !os.IsNotExist(err) {
 		return fmt.Errorf("harness: stage vendor: %w", err)
 	}
 	err := filepath.WalkDir(src, func(path string, d os.DirEntry, err error) error {
@@ -91,8 +92,16 @@ func copyGoPackage(src, dst string) error {
 	return nil
 }
 
-// copyTree copies the directories and regular files under src into dst.
-func copyTree(src, dst string) error {
+// CopyModule copies the plugin module at src, tests and testdata included,
+// into dst, leaving out .git and the e2e module: a copy to change and test
+// without touching the working tree.
+func CopyModule(src, dst string) error {
+	return copyTree(src, dst, func(rel string) bool { return rel == ".git" || rel == "e2e" })
+}
+
+// copyTree copies the directories and regular files under src into dst,
+// but for the directories whose path relative to src skip reports.
+func copyTree(src, dst string, skip func(rel string) bool) error {
 	if _, err := os.Stat(src); err != nil {
 		return err
 	}
@@ -106,6 +115,8 @@ func copyTree(src, dst string) error {
 		}
 		target := filepath.Join(dst, rel)
 		switch {
+		case d.IsDir() && skip(rel):
+			return filepath.SkipDir
 		case d.IsDir():
 			return os.MkdirAll(target, 0o755)
 		case d.Type().IsRegular():

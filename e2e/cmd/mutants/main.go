@@ -28,14 +28,14 @@ import (
 	"errors"
 	"flag"
 	"fmt"
-	"io"
-	"io/fs"
 	"os"
 	"os/exec"
 	"path/filepath"
 	"regexp"
 	"strings"
 	"time"
+
+	"github.com/gatehouse-auth/gatehouse/e2e/harness"
 )
 
 // mutant is one broken guard and the tests that must notice.
@@ -161,7 +161,7 @@ func try(root string, m mutant, timeout time.Duration) (bool, error) {
 		return false, err
 	}
 	defer os.RemoveAll(dir)
-	if err := copyModule(root, dir); err != nil {
+	if err := harness.CopyModule(root, dir); err != nil {
 		return false, err
 	}
 	target := filepath.Join(dir, m.file)
@@ -198,41 +198,4 @@ func try(root string, m mutant, timeout time.Duration) (bool, error) {
 		return false, fmt.Errorf("-run '%s' matches no test in ./%s", m.run, m.pkg)
 	}
 	return false, nil
-}
-
-// copyModule copies the plugin module at root into dir, without .git and
-// the nested e2e module.
-func copyModule(root, dir string) error {
-	return filepath.WalkDir(root, func(path string, d fs.DirEntry, err error) error {
-		if err != nil {
-			return err
-		}
-		rel, err := filepath.Rel(root, path)
-		if err != nil {
-			return err
-		}
-		if d.IsDir() {
-			if rel == ".git" || rel == "e2e" {
-				return filepath.SkipDir
-			}
-			return os.MkdirAll(filepath.Join(dir, rel), 0o755)
-		}
-		if !d.Type().IsRegular() {
-			return nil
-		}
-		in, err := os.Open(path)
-		if err != nil {
-			return err
-		}
-		defer in.Close()
-		out, err := os.Create(filepath.Join(dir, rel))
-		if err != nil {
-			return err
-		}
-		if _, err := io.Copy(out, in); err != nil {
-			out.Close()
-			return err
-		}
-		return out.Close()
-	})
 }
