@@ -23,35 +23,48 @@ func (g *Gatehouse) authorize(s *session.State) error {
 
 // emailInDomains reports whether email's domain is allowed: a rule "@d" is
 // the domain d, a rule ".d" its subdomains (not d itself, as oauth2-proxy).
-// The address must have exactly one "@" with something before it, and a
-// domain that is a domain name (no empty label, no trailing dot). Only ASCII
-// letters are folded to lower case: strings.ToLower would turn the Kelvin
-// sign into "k", and an address at a look-alike IDN domain into one at an
-// allowed domain.
+// The address must have exactly one "@" with something before it. Only
+// ASCII letters are folded to lower case: strings.ToLower would turn the
+// Kelvin sign into "k", and an address at a look-alike IDN domain into one
+// at an allowed domain. Under a ".d" rule, what comes before ".d" must be
+// one or more labels of letters, digits, "-" and "_" (no empty label).
 func emailInDomains(email string, rules []string) bool {
 	at := strings.LastIndexByte(email, '@')
 	if at <= 0 || at == len(email)-1 || strings.IndexByte(email, '@') != at {
 		return false
 	}
 	domain := asciiLower(email[at+1:])
-	if hostKind(domain) != kindDomain {
-		return false
-	}
 	for _, rule := range rules {
 		if rule[0] == '@' && domain == rule[1:] {
 			return true
 		}
-		if rule[0] == '.' && strings.HasSuffix(domain, rule) {
+		if rule[0] == '.' && strings.HasSuffix(domain, rule) && subdomainLabels(domain[:len(domain)-len(rule)]) {
 			return true
 		}
 	}
 	return false
 }
 
+// subdomainLabels reports whether s is one or more dot-separated labels of
+// 1 to 63 letters, digits, "-" and "_", none starting or ending with "-".
+// Compiled strings functions do the scanning; a byte loop would cost a
+// request dozens of interpreted steps under Yaegi.
+func subdomainLabels(s string) bool {
+	if s == "" || strings.Trim(s, "abcdefghijklmnopqrstuvwxyz0123456789-_.") != "" {
+		return false
+	}
+	for _, label := range strings.Split(s, ".") {
+		if label == "" || len(label) > 63 || label[0] == '-' || label[len(label)-1] == '-' {
+			return false
+		}
+	}
+	return true
+}
+
 // asciiLower returns s with its ASCII letters, and nothing else, in lower
 // case.
 func asciiLower(s string) string {
-	if strings.IndexFunc(s, func(r rune) bool { return r >= 'A' && r <= 'Z' }) < 0 {
+	if !strings.ContainsAny(s, "ABCDEFGHIJKLMNOPQRSTUVWXYZ") {
 		return s
 	}
 	b := []byte(s)
