@@ -120,7 +120,7 @@ func (g *Gatehouse) challenge(w http.ResponseWriter, r *http.Request, o origin.R
 	if g.cfg.reverseProxy {
 		// Absolute on the client's host: Traefik's ForwardAuth resolves a
 		// relative Location against its own address for the auth server.
-		signIn = o.Scheme + "://" + o.Host + signIn
+		signIn = o.Scheme() + "://" + o.Host() + signIn
 	}
 	noStore(w)
 	http.Redirect(w, r, signIn, http.StatusFound)
@@ -327,7 +327,7 @@ func (g *Gatehouse) redirectURL(o origin.Request) string {
 	if g.cfg.redirectURL != "" {
 		return g.cfg.redirectURL
 	}
-	return o.Scheme + "://" + o.Host + g.cfg.proxyPrefix + "/callback"
+	return o.Scheme() + "://" + o.Host() + g.cfg.proxyPrefix + "/callback"
 }
 
 // redirectTarget returns where to send the browser after signing in or out:
@@ -373,13 +373,13 @@ func (g *Gatehouse) safeTarget(o origin.Request, rd string) string {
 // own endpoints: behind nginx, X-Auth-Request-Redirect of a request for
 // /oauth2/start names /oauth2/start itself, a loop.
 func (g *Gatehouse) allowedTarget(o origin.Request, rd string) (string, bool) {
-	if rd == "" || !g.cfg.redirects.allowed(rd, o.Host) {
+	if rd == "" || !g.cfg.redirects.allowed(rd, o.Host()) {
 		return "", false
 	}
 	target := rd
 	if strings.HasPrefix(rd, "/") {
-		target = o.Scheme + "://" + o.Host + rd
-	} else if o.Scheme == "https" && !strings.HasPrefix(strings.ToLower(rd), "https://") {
+		target = o.Scheme() + "://" + o.Host() + rd
+	} else if o.Scheme() == "https" && !strings.HasPrefix(strings.ToLower(rd), "https://") {
 		return "", false
 	}
 	u, err := url.Parse(target)
@@ -396,7 +396,7 @@ func (g *Gatehouse) allowedTarget(o origin.Request, rd string) (string, bool) {
 
 // homeURL returns "/" on the request's host.
 func (g *Gatehouse) homeURL(o origin.Request) string {
-	return o.Scheme + "://" + o.Host + "/"
+	return o.Scheme() + "://" + o.Host() + "/"
 }
 
 // truncate returns at most n bytes of s.

@@ -12,7 +12,7 @@ import (
 // clients, forms, a method a proxy did not tell) gets 401 so that it never
 // follows a redirect to the identity provider.
 func isNavigation(r *http.Request, o origin.Request) bool {
-	if o.Method != http.MethodGet && o.Method != http.MethodHead {
+	if o.Method() != http.MethodGet && o.Method() != http.MethodHead {
 		return false
 	}
 	if strings.EqualFold(r.Header.Get("X-Requested-With"), "XMLHttpRequest") {
@@ -28,7 +28,7 @@ func isNavigation(r *http.Request, o origin.Request) bool {
 // tell, matches no rule, negated ones included. A rule for a method needs
 // the method to be known.
 func (s *settings) skipsAuth(o origin.Request) bool {
-	if s.skipPreflight && o.Method == http.MethodOptions {
+	if s.skipPreflight && o.Method() == http.MethodOptions {
 		return true
 	}
 	if len(s.skipAuth) == 0 {
@@ -38,8 +38,9 @@ func (s *settings) skipsAuth(o origin.Request) bool {
 	if !ok {
 		return false
 	}
+	method := o.Method()
 	for _, rule := range s.skipAuth {
-		if (rule.method == "" || rule.method == o.Method) && rule.path.MatchString(path) != rule.negate {
+		if (rule.method == "" || rule.method == method) && rule.path.MatchString(path) != rule.negate {
 			return true
 		}
 	}

@@ -6,22 +6,13 @@ import (
 	"strings"
 )
 
-// Request is what a client asked for. Its zero value is a request of which
-// nothing is known.
+// Request is what a client asked for. Its parts are read from the request
+// when asked for, so that a request that needs none of them (the common,
+// signed-in one) pays for none: under Yaegi every step costs. The zero
+// Request is not usable; make one with Of.
 type Request struct {
-	// Scheme is "https" or "http".
-	Scheme string
-	// Host is the host, with its port if one was given, as the client
-	// addressed it.
-	Host string
-	// Method is the client's method in upper case, or "" when unknown: with
-	// trusted forwarded headers, a proxy that did not send
-	// X-Forwarded-Method.
-	Method string
-
-	uri      string // path and query, escaped as sent; "" when unknown
-	uriKnown bool
-	r        *http.Request // for the path and query when not forwarded
+	r     *http.Request
+	trust bool // reverseProxy: r is a proxy's question about another request
 }
 
 // Of returns what r asked for. Without trustForwarded, that is r itself: its
@@ -29,60 +20,74 @@ type Request struct {
 // that URL.Opaque is set). With trustForwarded (reverseProxy), r is a proxy's
 // question about another request, described by X-Forwarded-Host (r's Host
 // when absent or not a host), X-Forwarded-Method and X-Forwarded-Uri (unknown
-// when absent or not a path).
-//
-// The scheme is https when r came over TLS or X-Forwarded-Proto says https
-// (or wss), whether or not forwarded headers are trusted: Traefik sets
-// X-Forwarded-Proto on every request, replacing the value of a client outside
-// its entry point's forwardedHeaders.trustedIPs.
+// when absent or not a path). Of reads nothing yet.
 func Of(r *http.Request, trustForwarded bool) Request {
-	o := Request{Scheme: scheme(r), Host: r.Host, Method: r.Method, uriKnown: true, r: r}
-	if !trustForwarded {
-		if r.URL.Opaque != "" {
-			// A request-target that is not a path ("GET http:x/admin"):
-			// Go leaves the path empty (Traefik then makes it "/"), while
-			// the target goes on to the app as it was sent.
-			o.r = nil
-			o.uriKnown = false
+	return Request{r: r, trust: trustForwarded}
+}
+
+// Scheme returns "https" when the request came over TLS or
+// X-Forwarded-Proto says https (or wss), whether or not forwarded headers
+// are trusted: Traefik sets X-Forwarded-Proto on every request, replacing
+// the value of a client outside its entry point's
+// forwardedHeaders.trustedIPs. Otherwise it returns "http".
+func (o Request) Scheme() string {
+	return scheme(o.r)
+}
+
+// Host returns the host, with its port if one was given, as the client
+// addressed it.
+func (o Request) Host() string {
+	if o.trust {
+		if h := firstValue(o.r.Header.Get("X-Forwarded-Host")); validHost(h) {
+			return h
 		}
-		return o
 	}
-	if h := firstValue(r.Header.Get("X-Forwarded-Host")); validHost(h) {
-		o.Host = h
+	return o.r.Host
+}
+
+// Method returns the client's method in upper case, or "" when it is
+// unknown: with trusted forwarded headers, a proxy that did not send
+// X-Forwarded-Method.
+func (o Request) Method() string {
+	if o.trust {
+		return method(o.r.Header.Get("X-Forwarded-Method"))
 	}
-	o.Method = method(r.Header.Get("X-Forwarded-Method"))
-	o.r = nil
-	o.uri = r.Header.Get("X-Forwarded-Uri")
-	o.uriKnown = strings.HasPrefix(o.uri, "/")
-	if !o.uriKnown {
-		o.uri = ""
-	}
-	return o
+	return o.r.Method
 }
 
 // RequestURI returns the path and query the client asked for, escaped as
 // sent, and whether it is known.
 func (o Request) RequestURI() (string, bool) {
-	if o.r != nil {
-		return o.r.URL.RequestURI(), true
+	if o.trust {
+		uri := o.r.Header.Get("X-Forwarded-Uri")
+		return uri, strings.HasPrefix(uri, "/")
 	}
-	return o.uri, o.uriKnown
+	if o.r.URL.Opaque != "" {
+		// A request-target that is not a path ("GET http:x/admin"): Go
+		// leaves the path empty (Traefik then makes it "/"), while the
+		// target goes on to the app as it was sent.
+		return "", false
+	}
+	return o.r.URL.RequestURI(), true
 }
 
 // Path returns the canonical form of the path the client asked for (see
 // Canonical), and false when that path is unknown or not canonical.
 func (o Request) Path() (string, bool) {
-	if o.r != nil {
+	if !o.trust {
+		if o.r.URL.Opaque != "" {
+			return "", false
+		}
 		return Canonical(o.r.URL.EscapedPath())
 	}
-	if !o.uriKnown {
+	uri, ok := o.RequestURI()
+	if !ok {
 		return "", false
 	}
-	path := o.uri
-	if i := strings.IndexByte(path, '?'); i >= 0 {
-		path = path[:i]
+	if i := strings.IndexByte(uri, '?'); i >= 0 {
+		uri = uri[:i]
 	}
-	return Canonical(path)
+	return Canonical(uri)
 }
 
 // URL returns the absolute URL the client asked for, and false when its
@@ -92,12 +97,12 @@ func (o Request) URL() (string, bool) {
 	if !ok {
 		return "", false
 	}
-	return o.Scheme + "://" + o.Host + uri, true
+	return o.Scheme() + "://" + o.Host() + uri, true
 }
 
 // Hostname returns Host without its port, in lower case.
 func (o Request) Hostname() string {
-	host := o.Host
+	host := o.Host()
 	if h, _, err := net.SplitHostPort(host); err == nil {
 		host = h
 	}

@@ -23,8 +23,8 @@ func TestOfTheRequestItself(t *testing.T) {
 		"X-Forwarded-Host", "evil.example", "X-Forwarded-Uri", "/public/", "X-Forwarded-Method", "GET",
 		"X-Forwarded-Proto", "https")
 	o := Of(r, false)
-	if o.Scheme != "https" || o.Host != "app.example.com" || o.Method != http.MethodPost {
-		t.Errorf("Of = %s %s %s, want https app.example.com POST", o.Scheme, o.Host, o.Method)
+	if o.Scheme() != "https" || o.Host() != "app.example.com" || o.Method() != http.MethodPost {
+		t.Errorf("Of = %s %s %s, want https app.example.com POST", o.Scheme(), o.Host(), o.Method())
 	}
 	if uri, ok := o.RequestURI(); !ok || uri != "/a/%61b?x=1" {
 		t.Errorf("RequestURI() = %q, %v, want /a/%%61b?x=1", uri, ok)
@@ -62,8 +62,8 @@ func TestOfForwarded(t *testing.T) {
 		"X-Forwarded-Host", "App.Example.com:8443, proxy.internal", "X-Forwarded-Uri", "/%61dmin/x?y=%2F",
 		"X-Forwarded-Method", "post", "X-Forwarded-Proto", "https")
 	o := Of(r, true)
-	if o.Scheme != "https" || o.Host != "App.Example.com:8443" || o.Method != http.MethodPost {
-		t.Errorf("Of = %s %s %s, want https App.Example.com:8443 POST", o.Scheme, o.Host, o.Method)
+	if o.Scheme() != "https" || o.Host() != "App.Example.com:8443" || o.Method() != http.MethodPost {
+		t.Errorf("Of = %s %s %s, want https App.Example.com:8443 POST", o.Scheme(), o.Host(), o.Method())
 	}
 	if p, ok := o.Path(); !ok || p != "/admin/x" {
 		t.Errorf("Path() = %q, %v, want /admin/x (the query is not the path)", p, ok)
@@ -91,8 +91,8 @@ func TestOfForwardedUnknowns(t *testing.T) {
 			// request it asks about: they must not stand in for it.
 			r := request(http.MethodOptions, "http://gatehouse.internal/public/x", tc.kv...)
 			o := Of(r, true)
-			if o.Method != "" {
-				t.Errorf("Method = %q, want \"\" (unknown)", o.Method)
+			if o.Method() != "" {
+				t.Errorf("Method() = %q, want \"\" (unknown)", o.Method())
 			}
 			if p, ok := o.Path(); ok {
 				t.Errorf("Path() = %q, true, want unknown", p)
@@ -107,7 +107,7 @@ func TestOfForwardedUnknowns(t *testing.T) {
 func TestOfRefusesBadForwardedHost(t *testing.T) {
 	for _, h := range []string{"evil.example/x", "user@evil.example", "evil.example\\x", "a b", "evil\x00"} {
 		r := request(http.MethodGet, "http://app.example.com/", "X-Forwarded-Host", h)
-		if got := Of(r, true).Host; got != "app.example.com" {
+		if got := Of(r, true).Host(); got != "app.example.com" {
 			t.Errorf("Of with X-Forwarded-Host %q: Host = %q, want the request's own", h, got)
 		}
 	}
@@ -132,7 +132,7 @@ func TestScheme(t *testing.T) {
 		if tc.tls {
 			r.TLS = &tls.ConnectionState{}
 		}
-		if got := Of(r, false).Scheme; got != tc.want {
+		if got := Of(r, false).Scheme(); got != tc.want {
 			t.Errorf("TLS %v, X-Forwarded-Proto %q: Scheme = %q, want %q", tc.tls, tc.proto, got, tc.want)
 		}
 	}
