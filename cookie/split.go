@@ -87,7 +87,7 @@ func Join(cookies []*http.Cookie, name string) (string, error) {
 			return c.Value, nil
 		}
 	}
-	parts := Chunks(cookies, name)
+	parts, _ := Chunks(cookies, name)
 	if len(parts) == 0 {
 		return "", ErrNotFound
 	}
@@ -100,31 +100,13 @@ func Join(cookies []*http.Cookie, name string) (string, error) {
 // one case only opening can tell: chunks left over from a longer value that
 // a shorter one replaced (a response whose expiring Set-Cookie a proxy
 // dropped, or a sibling host's cookie) follow the live ones. A caller whose
-// joined value does not open tries again without the last chunk.
-func Chunks(cookies []*http.Cookie, name string) []string {
-	var parts [MaxChunks]string
+// joined value does not open tries again without the last chunk. others
+// reports chunks of name that parts leaves out: past a missing index, or
+// numbered MaxChunks or more.
+func Chunks(cookies []*http.Cookie, name string) (parts []string, others bool) {
+	var values [MaxChunks]string
 	var found [MaxChunks]bool
-	for _, c := range cookies {
-		if c == nil {
-			continue
-		}
-		i, ok := chunkIndex(name, c.Name)
-		if ok && !found[i] {
-			parts[i] = c.Value
-			found[i] = true
-		}
-	}
-	n := 0
-	for n < MaxChunks && found[n] {
-		n++
-	}
-	return parts[:n:n]
-}
-
-// HasUnused reports whether cookies hold a chunk of name other than the
-// first n: name_n, name_n+1, ... (past MaxChunks too), which a value of n
-// chunks does not use.
-func HasUnused(cookies []*http.Cookie, name string, n int) bool {
+	seen := 0
 	for _, c := range cookies {
 		if c == nil {
 			continue
@@ -133,11 +115,22 @@ func HasUnused(cookies []*http.Cookie, name string, n int) bool {
 		if !ok || !isIndex(suffix) {
 			continue
 		}
-		if i, err := strconv.Atoi(suffix); err != nil || i >= n {
-			return true
+		i, err := strconv.Atoi(suffix)
+		if err != nil || i >= MaxChunks {
+			others = true
+			continue
+		}
+		if !found[i] {
+			values[i] = c.Value
+			found[i] = true
+			seen++
 		}
 	}
-	return false
+	n := 0
+	for n < MaxChunks && found[n] {
+		n++
+	}
+	return values[:n:n], others || seen > n
 }
 
 // IsPart reports whether candidate is name itself or one of its chunks: name
@@ -148,20 +141,6 @@ func IsPart(name, candidate string) bool {
 	}
 	suffix, ok := chunkSuffix(name, candidate)
 	return ok && isIndex(suffix)
-}
-
-// chunkIndex returns the chunk number candidate has as a chunk of name, if
-// it is one that Join reads (below MaxChunks).
-func chunkIndex(name, candidate string) (int, bool) {
-	suffix, ok := chunkSuffix(name, candidate)
-	if !ok || len(suffix) > 2 || !isIndex(suffix) {
-		return 0, false
-	}
-	i, err := strconv.Atoi(suffix)
-	if err != nil || i >= MaxChunks {
-		return 0, false
-	}
-	return i, true
 }
 
 // chunkSuffix returns what follows name + "_" in candidate.

@@ -212,52 +212,26 @@ func TestChunks(t *testing.T) {
 		name    string
 		cookies []*http.Cookie
 		want    []string
+		others  bool
 	}{
-		{"unsplit only", []*http.Cookie{c("x", "v")}, nil},
-		{"chunks out of order, unsplit ignored", []*http.Cookie{c("x_1", "b"), c("x", "v"), c("x_0", "a")}, []string{"a", "b"}},
-		{"stops at a gap", []*http.Cookie{c("x_0", "a"), c("x_2", "c")}, []string{"a"}},
-		{"first of a name wins", []*http.Cookie{c("x_0", "a"), c("x_0", "z")}, []string{"a"}},
-		{"a stray follows the live chunks", chunks("x", "a", "b", "stray"), []string{"a", "b", "stray"}},
-		{"at most MaxChunks", chunks("x", strings.Split("abcdefghijklmnopq", "")...), strings.Split("abcdefghijklmnop", "")},
-		{"none", []*http.Cookie{c("x_1", "b"), nil}, nil},
+		{"unsplit only", []*http.Cookie{c("x", "v")}, nil, false},
+		{"chunks out of order, unsplit ignored", []*http.Cookie{c("x_1", "b"), c("x", "v"), c("x_0", "a")}, []string{"a", "b"}, false},
+		{"stops at a gap", []*http.Cookie{c("x_0", "a"), c("x_2", "c")}, []string{"a"}, true},
+		{"first of a name wins", []*http.Cookie{c("x_0", "a"), c("x_0", "z")}, []string{"a"}, false},
+		{"a stray follows the live chunks", chunks("x", "a", "b", "stray"), []string{"a", "b", "stray"}, false},
+		{"at most MaxChunks", chunks("x", strings.Split("abcdefghijklmnopq", "")...), strings.Split("abcdefghijklmnop", ""), true},
+		{"a chunk numbered past any index", []*http.Cookie{c("x_0", "a"), c("x_123456789012345678901234567890", "z")}, []string{"a"}, true},
+		{"lookalikes are no chunks", []*http.Cookie{c("x_0", "a"), c("x_01", "z"), c("xy_1", "z"), c("x_-1", "z"), c("X_1", "z"), nil}, []string{"a"}, false},
+		{"none", []*http.Cookie{c("x_1", "b"), nil}, nil, true},
 	}
 	for _, tc := range tests {
 		tc := tc
 		t.Run(tc.name, func(t *testing.T) {
-			got := Chunks(tc.cookies, "x")
-			if strings.Join(got, "|") != strings.Join(tc.want, "|") || len(got) != len(tc.want) {
-				t.Fatalf("Chunks(%q) = %q, want %q", "x", got, tc.want)
+			got, others := Chunks(tc.cookies, "x")
+			if strings.Join(got, "|") != strings.Join(tc.want, "|") || len(got) != len(tc.want) || others != tc.others {
+				t.Fatalf("Chunks(%q) = %q, %v, want %q, %v", "x", got, others, tc.want, tc.others)
 			}
 		})
-	}
-}
-
-func TestHasUnused(t *testing.T) {
-	c := func(name string) *http.Cookie { return &http.Cookie{Name: name, Value: "v"} }
-	tests := []struct {
-		cookies []*http.Cookie
-		n       int
-		want    bool
-	}{
-		{[]*http.Cookie{c("x_0"), c("x_1")}, 2, false},
-		{[]*http.Cookie{c("x_0"), c("x_0"), c("x_1"), c("x"), c("x_01"), c("xy_5"), nil}, 2, false},
-		{[]*http.Cookie{c("x_0"), c("x_1"), c("x_2")}, 2, true},
-		{[]*http.Cookie{c("x_0"), c("x_3")}, 1, true},
-		{[]*http.Cookie{c("x_0"), c("x_16")}, 1, true},
-		{[]*http.Cookie{c("x_0"), c("x_123456789012345678901234567890")}, 1, true},
-		{[]*http.Cookie{c("x_0"), c("x_1")}, 0, true},
-		{nil, 0, false},
-	}
-	for _, tc := range tests {
-		var names []string
-		for _, c := range tc.cookies {
-			if c != nil {
-				names = append(names, c.Name)
-			}
-		}
-		if got := HasUnused(tc.cookies, "x", tc.n); got != tc.want {
-			t.Errorf("HasUnused(%q, %q, %d) = %v, want %v", names, "x", tc.n, got, tc.want)
-		}
 	}
 }
 

@@ -73,38 +73,48 @@ func (s *CookieStore) Load(r *http.Request) (*State, error) {
 	var newest *State
 	var newestAt time.Time
 	var err error
-	consider := func(value string) bool {
-		st, sealed, openErr := s.open(value)
+	chunked := false
+	for _, c := range cookies {
+		if c.Name != s.name {
+			chunked = chunked || strings.HasPrefix(c.Name, s.name+"_")
+			continue
+		}
+		st, sealed, openErr := s.open(c.Value)
 		if openErr != nil {
 			err = openErr
-			return false
+			continue
 		}
 		if newest == nil || sealed.After(newestAt) {
 			newest = st
 			newestAt = sealed
 		}
-		return true
 	}
-	for _, c := range cookies {
-		if c.Name == s.name {
-			consider(c.Value)
-		}
+	var parts []string
+	others := false
+	if chunked {
+		parts, others = cookie.Chunks(cookies, s.name)
 	}
-	parts := cookie.Chunks(cookies, s.name)
 	for n := len(parts); n > 0; n-- {
-		if consider(strings.Join(parts[:n], "")) {
-			// Unused chunks are expired by writing the session again, but
-			// not more than once a strayRetry: a sibling host's cookie
-			// (Domain=parent) outlives any expiry this host sends.
-			if cookie.HasUnused(cookies, s.name, n) && s.now().Sub(newestAt) >= strayRetry {
-				newest.stale = true
+		st, sealed, openErr := s.open(strings.Join(parts[:n], ""))
+		if openErr != nil {
+			err = openErr
+			if !errors.Is(openErr, cookie.ErrInvalid) {
+				// Authentic but expired: fewer chunks cannot be authentic.
+				break
 			}
-			break
+			continue
 		}
-		if !errors.Is(err, cookie.ErrInvalid) {
-			// Authentic but expired: fewer chunks cannot be authentic.
-			break
+		if newest == nil || sealed.After(newestAt) {
+			newest = st
+			newestAt = sealed
 		}
+		// Unused chunks are expired by writing the session again, but not
+		// more than once a strayRetry: a sibling host's cookie
+		// (Domain=parent) outlives any expiry this host sends.
+		if (others || n < len(parts)) && s.now().Sub(newestAt) >= strayRetry {
+			newest.stale = true
+		}
+		break
 	}
 	if newest == nil {
 		if err == nil {
