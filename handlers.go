@@ -43,10 +43,9 @@ func (g *Gatehouse) endpoint(path string) handlerFunc {
 // session of an authorized user, with that user's identity headers; otherwise
 // it asks the browser to sign in.
 func (g *Gatehouse) guard(w http.ResponseWriter, r *http.Request, o origin.Request) error {
-	if err := g.refuseForged(r); err != nil {
+	if err := g.stripIdentity(r); err != nil {
 		return err
 	}
-	g.headers.strip(r.Header)
 	if g.cfg.skipsAuth(o) {
 		g.forward(w, r, nil)
 		return nil
@@ -63,15 +62,15 @@ func (g *Gatehouse) guard(w http.ResponseWriter, r *http.Request, o origin.Reque
 	return nil
 }
 
-// refuseForged refuses, with reverseProxy, a request that carries its own
-// copy of an identity header. Gatehouse then answers for a request that a
-// proxy passes on to the app itself, and only the proxy can remove that
-// copy: Traefik's ForwardAuth removes the exact names of its
-// authResponseHeaders but (up to v3.6.12 at least) passes X_Auth_Request_User
-// on, and nginx passes every header it does not set. No client has a reason
-// to send one.
-func (g *Gatehouse) refuseForged(r *http.Request) error {
-	if g.cfg.reverseProxy && g.headers.forged(r.Header) {
+// stripIdentity deletes the client's copies of identity headers from r and,
+// with reverseProxy, refuses a request that carried one (Authorization
+// aside). Gatehouse then answers for a request that a proxy passes on to the
+// app itself, and only the proxy can remove that copy: Traefik's ForwardAuth
+// removes the exact names of its authResponseHeaders but (up to v3.6.12 at
+// least) passes X_Auth_Request_User on, and nginx passes every header it
+// does not set. No client has a reason to send one.
+func (g *Gatehouse) stripIdentity(r *http.Request) error {
+	if g.headers.strip(r.Header) && g.cfg.reverseProxy {
 		return fmt.Errorf("%w: the request carries its own copy of an identity header", errBadRequest)
 	}
 	return nil
@@ -278,7 +277,7 @@ func (g *Gatehouse) endSessionURL(r *http.Request, idToken, target string) strin
 // refreshed or re-sealed comes back as Set-Cookie, which nginx passes on with
 // auth_request_set.
 func (g *Gatehouse) auth(w http.ResponseWriter, r *http.Request, o origin.Request) error {
-	if err := g.refuseForged(r); err != nil {
+	if err := g.stripIdentity(r); err != nil {
 		return err
 	}
 	if g.cfg.skipsAuth(o) {

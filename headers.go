@@ -12,13 +12,10 @@ import (
 // upstream) that a proxy in front copies to its own upstream.
 type headerInjector interface {
 	// strip deletes, from a client's request, every header the injector may
-	// set, in every spelling an app or proxy might read.
-	strip(h http.Header)
-	// forged reports whether a request a proxy asks about carries, in any
-	// spelling, a header the injector may set (Authorization aside, which
-	// clients send for themselves): Gatehouse cannot strip it from the
-	// request the proxy passes on.
-	forged(h http.Header) bool
+	// set, in every spelling an app or proxy might read, and reports whether
+	// it deleted one other than Authorization (which clients send for
+	// themselves): a copy no client has a reason to send.
+	strip(h http.Header) (forged bool)
 	// upstream sets the identity headers of a request going to the app.
 	upstream(h http.Header, s *session.State)
 	// authResponse sets the headers of an auth response.
@@ -67,24 +64,17 @@ func normalizeHeader(name string) string {
 	return headerSpelling.Replace(strings.ToLower(name))
 }
 
-func (i *identityHeaders) strip(h http.Header) {
+func (i *identityHeaders) strip(h http.Header) (forged bool) {
 	for name := range h {
-		if i.owned[normalizeHeader(name)] {
+		if n := normalizeHeader(name); i.owned[n] {
 			delete(h, name)
+			forged = forged || n != "authorization"
 		}
 	}
 	if conn, ok := h["Connection"]; ok {
 		i.unlistHopByHop(h, conn)
 	}
-}
-
-func (i *identityHeaders) forged(h http.Header) bool {
-	for name := range h {
-		if n := normalizeHeader(name); i.owned[n] && n != "authorization" {
-			return true
-		}
-	}
-	return false
+	return forged
 }
 
 // unlistHopByHop removes from the Connection header every header name this
