@@ -336,7 +336,8 @@ func (g *Gatehouse) redirectURL(o origin.Request) string {
 func (g *Gatehouse) redirectTarget(r *http.Request, o origin.Request) string {
 	candidates := []string{r.URL.Query().Get("rd"), r.Header.Get("X-Auth-Request-Redirect")}
 	if g.cfg.reverseProxy {
-		if u, ok := o.URL(); ok && !underPrefix(o, g.cfg.proxyPrefix) {
+		// allowedTarget refuses it when it is one of Gatehouse's endpoints.
+		if u, ok := o.URL(); ok {
 			candidates = append(candidates, u)
 		}
 	}
@@ -346,13 +347,6 @@ func (g *Gatehouse) redirectTarget(r *http.Request, o origin.Request) string {
 		}
 	}
 	return g.homeURL(o)
-}
-
-// underPrefix reports whether the path o asked for is under proxyPrefix,
-// or cannot be told apart from one that is.
-func underPrefix(o origin.Request, proxyPrefix string) bool {
-	path, ok := o.Path()
-	return !ok || strings.HasPrefix(path, proxyPrefix+"/")
 }
 
 // safeTarget returns rd when the redirect rules allow it, else the request
