@@ -26,8 +26,8 @@ func (g *Gatehouse) authorize(s *session.State) error {
 // The address must have exactly one "@" with something before it. Only
 // ASCII letters are folded to lower case: strings.ToLower would turn the
 // Kelvin sign into "k", and an address at a look-alike IDN domain into one
-// at an allowed domain. Under a ".d" rule, what comes before ".d" must be
-// one or more labels of letters, digits, "-" and "_" (no empty label).
+// at an allowed domain. The domain must be a domain name as hostKind
+// reads one (no empty label, no trailing dot).
 func emailInDomains(email string, rules []string) bool {
 	at := strings.LastIndexByte(email, '@')
 	if at <= 0 || at == len(email)-1 || strings.IndexByte(email, '@') != at {
@@ -35,30 +35,16 @@ func emailInDomains(email string, rules []string) bool {
 	}
 	domain := asciiLower(email[at+1:])
 	for _, rule := range rules {
+		// An "@d" rule is a domain name (checked when the configuration
+		// loaded): equal to it, the domain is one too.
 		if rule[0] == '@' && domain == rule[1:] {
 			return true
 		}
-		if rule[0] == '.' && strings.HasSuffix(domain, rule) && subdomainLabels(domain[:len(domain)-len(rule)]) {
+		if rule[0] == '.' && strings.HasSuffix(domain, rule) && hostKind(domain) == kindDomain {
 			return true
 		}
 	}
 	return false
-}
-
-// subdomainLabels reports whether s is one or more dot-separated labels of
-// 1 to 63 letters, digits, "-" and "_", none starting or ending with "-".
-// Compiled strings functions do the scanning; a byte loop would cost a
-// request dozens of interpreted steps under Yaegi.
-func subdomainLabels(s string) bool {
-	if s == "" || strings.Trim(s, "abcdefghijklmnopqrstuvwxyz0123456789-_.") != "" {
-		return false
-	}
-	for _, label := range strings.Split(s, ".") {
-		if label == "" || len(label) > 63 || label[0] == '-' || label[len(label)-1] == '-' {
-			return false
-		}
-	}
-	return true
 }
 
 // asciiLower returns s with its ASCII letters, and nothing else, in lower
