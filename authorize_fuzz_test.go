@@ -65,13 +65,7 @@ func FuzzEmailInDomains(f *testing.F) {
 }
 
 func TestFuzzEmailInDomainsSeeds(t *testing.T) {
-	entries, err := fuzzcorpus.Read(".", "FuzzEmailInDomains")
-	if err != nil {
-		t.Fatal(err)
-	}
-	if len(entries) == 0 {
-		t.Fatal("FuzzEmailInDomains has no corpus in testdata/fuzz")
-	}
+	entries := fuzzcorpus.Seeds(t, "FuzzEmailInDomains")
 	for _, e := range entries {
 		checkEmailInDomains(t, e.Values[0].(string))
 	}

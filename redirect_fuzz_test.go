@@ -73,7 +73,7 @@ func FuzzRedirectRequestHost(f *testing.F) {
 // files and the seeds it makes from FuzzRedirectAllowed's corpus, for `yaegi test`.
 func TestFuzzRedirectRequestHostSeeds(t *testing.T) {
 	p, base := fuzzFixture(t)
-	for _, e := range seedCorpus(t, "FuzzRedirectRequestHost") {
+	for _, e := range fuzzcorpus.Seeds(t, "FuzzRedirectRequestHost") {
 		if len(e.Values) != 2 {
 			t.Fatalf("FuzzRedirectRequestHost corpus %s: %d values, want (rd, requestHost string)", e.Name, len(e.Values))
 		}
@@ -122,7 +122,7 @@ type namedRedirect struct {
 // there are none or one is not a single string.
 func redirectCorpus(tb testing.TB) []namedRedirect {
 	tb.Helper()
-	entries := seedCorpus(tb, "FuzzRedirectAllowed")
+	entries := fuzzcorpus.Seeds(tb, "FuzzRedirectAllowed")
 	out := make([]namedRedirect, 0, len(entries))
 	for _, e := range entries {
 		rd, ok := "", false
@@ -135,20 +135,6 @@ func redirectCorpus(tb testing.TB) []namedRedirect {
 		out = append(out, namedRedirect{name: e.Name, rd: rd})
 	}
 	return out
-}
-
-// seedCorpus returns the entries of target's corpus files, failing tb if there are none: a
-// corpus that went missing would leave its seed test empty.
-func seedCorpus(tb testing.TB, target string) []fuzzcorpus.Entry {
-	tb.Helper()
-	entries, err := fuzzcorpus.Read(".", target)
-	if err != nil {
-		tb.Fatal(err)
-	}
-	if len(entries) == 0 {
-		tb.Fatalf("no corpus files in testdata/fuzz/%s", target)
-	}
-	return entries
 }
 
 // checkCorpusLabel fails t unless a corpus file named allowed-* holds an rd that allowed

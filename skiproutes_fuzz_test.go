@@ -87,13 +87,7 @@ func FuzzSkipsAuth(f *testing.F) {
 }
 
 func TestFuzzSkipsAuthSeeds(t *testing.T) {
-	entries, err := fuzzcorpus.Read(".", "FuzzSkipsAuth")
-	if err != nil {
-		t.Fatal(err)
-	}
-	if len(entries) == 0 {
-		t.Fatal("FuzzSkipsAuth has no corpus in testdata/fuzz")
-	}
+	entries := fuzzcorpus.Seeds(t, "FuzzSkipsAuth")
 	s := fuzzSkipSettings(t)
 	for _, e := range entries {
 		v := e.Values

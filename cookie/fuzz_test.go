@@ -15,20 +15,6 @@ import (
 // that a plain Test also runs over the target's seed corpus: the files in
 // testdata/fuzz/<target>/, which go test runs too, and the seeds made in code.
 
-// seedCorpus returns the entries of target's corpus files, failing t if
-// there are none: a corpus that went missing would leave its test empty.
-func seedCorpus(t *testing.T, target string) []fuzzcorpus.Entry {
-	t.Helper()
-	entries, err := fuzzcorpus.Read(".", target)
-	if err != nil {
-		t.Fatal(err)
-	}
-	if len(entries) == 0 {
-		t.Fatalf("no corpus files in testdata/fuzz/%s", target)
-	}
-	return entries
-}
-
 // openCorpus returns a codec, the values it sealed (keyed by name + "\x00" +
 // value, holding the payload) and the seeds made in code: those values and
 // near misses of them. Nonces are fixed so every fuzz worker seals the same
@@ -101,7 +87,7 @@ func FuzzOpen(f *testing.F) {
 // seeds made in code.
 func TestFuzzOpenSeeds(t *testing.T) {
 	c, sealed, seeds := openCorpus(t)
-	for _, e := range seedCorpus(t, "FuzzOpen") {
+	for _, e := range fuzzcorpus.Seeds(t, "FuzzOpen") {
 		if len(e.Values) != 2 {
 			t.Fatalf("FuzzOpen corpus %s: %d values, want (name, value string)", e.Name, len(e.Values))
 		}
@@ -177,7 +163,7 @@ func FuzzSplitJoin(f *testing.F) {
 
 // TestFuzzSplitJoinSeeds runs FuzzSplitJoin's check over its corpus files.
 func TestFuzzSplitJoinSeeds(t *testing.T) {
-	for _, e := range seedCorpus(t, "FuzzSplitJoin") {
+	for _, e := range fuzzcorpus.Seeds(t, "FuzzSplitJoin") {
 		if len(e.Values) != 3 {
 			t.Fatalf("FuzzSplitJoin corpus %s: %d values, want (string, uint16, bool)", e.Name, len(e.Values))
 		}

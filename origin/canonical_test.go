@@ -147,13 +147,7 @@ func FuzzCanonical(f *testing.F) {
 }
 
 func TestFuzzCanonicalSeeds(t *testing.T) {
-	entries, err := fuzzcorpus.Read(".", "FuzzCanonical")
-	if err != nil {
-		t.Fatal(err)
-	}
-	if len(entries) == 0 {
-		t.Fatal("FuzzCanonical has no corpus in testdata/fuzz")
-	}
+	entries := fuzzcorpus.Seeds(t, "FuzzCanonical")
 	for _, e := range entries {
 		checkCanonical(t, e.Values[0].(string))
 	}

@@ -120,13 +120,7 @@ func FuzzLoad(f *testing.F) {
 }
 
 func TestFuzzLoadSeeds(t *testing.T) {
-	entries, err := fuzzcorpus.Read(".", "FuzzLoad")
-	if err != nil {
-		t.Fatal(err)
-	}
-	if len(entries) == 0 {
-		t.Fatal("FuzzLoad has no corpus in testdata/fuzz")
-	}
+	entries := fuzzcorpus.Seeds(t, "FuzzLoad")
 	fx := newLoadFixture(t)
 	for _, e := range entries {
 		checkLoad(t, fx, e.Values[0].([]byte))

@@ -8,6 +8,7 @@ import (
 	"sort"
 	"strconv"
 	"strings"
+	"testing"
 )
 
 // header is the first line of every corpus file.
@@ -57,6 +58,21 @@ func Read(dir, target string) ([]Entry, error) {
 		entries = append(entries, Entry{Name: name, Values: values})
 	}
 	return entries, nil
+}
+
+// Seeds returns the entries of target's corpus in the package directory of
+// the running test, failing tb when they cannot be read or there are none:
+// a corpus that went missing would leave its seed test empty.
+func Seeds(tb testing.TB, target string) []Entry {
+	tb.Helper()
+	entries, err := Read(".", target)
+	if err != nil {
+		tb.Fatal(err)
+	}
+	if len(entries) == 0 {
+		tb.Fatalf("no corpus files in testdata/fuzz/%s", target)
+	}
+	return entries
 }
 
 // Parse returns the values of one corpus file's text: a "go test fuzz v1"
