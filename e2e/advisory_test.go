@@ -13,22 +13,12 @@ import (
 	"fmt"
 	"net"
 	"net/http"
-	"net/http/httptest"
 	"strings"
-	"sync/atomic"
 	"testing"
 
 	"github.com/gatehouse-auth/gatehouse/e2e/harness"
 	"github.com/gatehouse-auth/gatehouse/oauth/oidctest"
 )
-
-// countingEcho is the echo app counting the requests it answers.
-type countingEcho struct{ n atomic.Int64 }
-
-func (c *countingEcho) ServeHTTP(w http.ResponseWriter, r *http.Request) {
-	c.n.Add(1)
-	echo(w, r)
-}
 
 // advisoryRequest returns a request for target with header pairs set; a
 // pair whose name is not canonical is set under that exact spelling.
@@ -47,12 +37,12 @@ func advisoryRequest(t *testing.T, method, target string, pairs ...string) *http
 
 // refusedThrough sends req with c and checks that it is refused (not 2xx)
 // without reaching the app.
-func refusedThrough(t *testing.T, c *harness.Client, app *countingEcho, req *http.Request, what string) {
+func refusedThrough(t *testing.T, c *harness.Client, app *recorder, req *http.Request, what string) {
 	t.Helper()
-	before := app.n.Load()
+	before := app.count()
 	hop := c.Do(t, req)
-	if hop.Status/100 == 2 || app.n.Load() != before {
-		t.Errorf("%s: %s, app reached %d times; want it refused (401) without reaching the app", what, hop, app.n.Load()-before)
+	if hop.Status/100 == 2 || app.count() != before {
+		t.Errorf("%s: %s, app reached %d times; want it refused (401) without reaching the app", what, hop, app.count()-before)
 	}
 }
 
@@ -188,7 +178,7 @@ func inChainConfig(issuer, upstream, secret string) string {
 // never match a skip rule; a client's X-Forwarded-Uri or User-Agent
 // (oauth2-proxy GHSA-7x63-xv5r-3p2x, GHSA-5hvv-m4w4-gf6v) is no session.
 func TestAdvisoryInChainThroughTraefik(t *testing.T) {
-	app := &countingEcho{}
+	app := &recorder{}
 	_, tr := startGatehouse(t, app, inChainConfig)
 	client := tr.Client()
 	signInToEcho(t, client, tr.URL("app.localhost", "/"))
@@ -264,11 +254,11 @@ func TestAdvisoryInChainThroughTraefik(t *testing.T) {
 	t.Run("GHSA-f52w-8j3h-j724", func(t *testing.T) {
 		for _, target := range []string{"http:http://neg.localhost/admin/secret", "http:%2Fadmin/secret"} {
 			n++
-			before := app.n.Load()
+			before := app.count()
 			status := rawStatus(t, tr.Addr, "GET "+target+" HTTP/1.1\r\nHost: neg.localhost:"+fmt.Sprint(tr.Port)+
 				"\r\nAccept: application/json\r\nConnection: close\r\n\r\n")
-			if status/100 == 2 || app.n.Load() != before {
-				t.Errorf("opaque request-target %q: %d, app reached %d times; want it refused", target, status, app.n.Load()-before)
+			if status/100 == 2 || app.count() != before {
+				t.Errorf("opaque request-target %q: %d, app reached %d times; want it refused", target, status, app.count()-before)
 			}
 		}
 	})
@@ -373,9 +363,8 @@ func forwardAuthFront(back, upstream string) string {
 // 2xx for a protected path, so none reaches the app.
 func TestAdvisoryForwardAuthThroughTraefik(t *testing.T) {
 	idp := oidctest.New(t)
-	app := &countingEcho{}
-	upstream := httptest.NewServer(app)
-	t.Cleanup(upstream.Close)
+	app := recordingApp(t)
+	upstream := app.Server
 	back := startTraefik(t, harness.Options{TrustedIPs: []string{"127.0.0.1/32"}, Dynamic: forwardAuthBack(idp.Issuer(), cookieSecret(t))})
 	front := startTraefik(t, harness.Options{Dynamic: forwardAuthFront(back.Addr, upstream.URL)})
 	anon := jarless(front)
@@ -474,9 +463,8 @@ func TestAdvisoryForwardAuthThroughTraefik(t *testing.T) {
 // advisory suite, not one of issue 7's list.
 func TestAdvisoryGHSA_x677_9fxg_v5c5ForwardAuth(t *testing.T) {
 	idp := readmeProvider(t)
-	app := &countingEcho{}
-	upstream := httptest.NewServer(app)
-	t.Cleanup(upstream.Close)
+	app := recordingApp(t)
+	upstream := app.Server
 	tr := startTraefik(t, harness.Options{TrustedIPs: []string{"127.0.0.1/32"}})
 	tr.WriteDynamic(readmeExample(t, "forwardauth", idp, map[string]string{
 		"[websecure]":          "[web]",

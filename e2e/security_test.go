@@ -4,7 +4,6 @@ package e2e
 
 import (
 	"fmt"
-	"io"
 	"net/http"
 	"net/http/httptest"
 	"net/url"
@@ -21,27 +20,30 @@ import (
 // findings of the security review in issue 7 that depend on what a proxy
 // does to a request before Gatehouse sees it.
 
-// recorder is an app that answers every request with 200 "app" and
-// remembers the request URIs it received, so a test can tell whether a
-// request reached it.
+// recorder is the echo app remembering the requests it answered, so that a
+// test can tell whether, and as what, a request reached it. Its Server is
+// set when recordingApp serves it; as a bare handler it serves wherever it
+// is put.
 type recorder struct {
 	*httptest.Server
 	mu   sync.Mutex
-	seen []string
+	seen []string // method and request URI of each request
 }
 
 // recordingApp serves a recorder until the test ends.
 func recordingApp(t *testing.T) *recorder {
 	t.Helper()
 	rec := &recorder{}
-	rec.Server = httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		rec.mu.Lock()
-		rec.seen = append(rec.seen, r.Method+" "+r.RequestURI)
-		rec.mu.Unlock()
-		io.WriteString(w, "app")
-	}))
+	rec.Server = httptest.NewServer(rec)
 	t.Cleanup(rec.Close)
 	return rec
+}
+
+func (rec *recorder) ServeHTTP(w http.ResponseWriter, r *http.Request) {
+	rec.mu.Lock()
+	rec.seen = append(rec.seen, r.Method+" "+r.RequestURI)
+	rec.mu.Unlock()
+	echo(w, r)
 }
 
 // count returns how many requests the app received.
@@ -49,6 +51,17 @@ func (rec *recorder) count() int {
 	rec.mu.Lock()
 	defer rec.mu.Unlock()
 	return len(rec.seen)
+}
+
+// last returns the method and request URI of the last request the app
+// received, "" before the first.
+func (rec *recorder) last() string {
+	rec.mu.Lock()
+	defer rec.mu.Unlock()
+	if len(rec.seen) == 0 {
+		return ""
+	}
+	return rec.seen[len(rec.seen)-1]
 }
 
 // protectedApp returns the dynamic configuration of app at app.localhost
@@ -108,9 +121,7 @@ func TestSkipRulesSeeTheCanonicalPathThroughTraefik(t *testing.T) {
 		before := app.count()
 		hop := client.Do(t, rawRequest(t, http.MethodGet, origin, path, "Accept", acceptJSON))
 		if app.count() != before {
-			app.mu.Lock()
-			t.Errorf("GET %s without a session reached the app as %q (%s)", path, app.seen[len(app.seen)-1], hop)
-			app.mu.Unlock()
+			t.Errorf("GET %s without a session reached the app as %q (%s)", path, app.last(), hop)
 		}
 	}
 }
@@ -165,9 +176,7 @@ func TestNginxAuthRequestRefusesConfusedRequests(t *testing.T) {
 		before := app.count()
 		hop := client.Do(t, rawRequest(t, a.method, origin, a.path, a.header...))
 		if app.count() != before {
-			app.mu.Lock()
-			t.Errorf("%s %s %q without a session reached the app as %q (%s)", a.method, a.path, a.header, app.seen[len(app.seen)-1], hop)
-			app.mu.Unlock()
+			t.Errorf("%s %s %q without a session reached the app as %q (%s)", a.method, a.path, a.header, app.last(), hop)
 		}
 	}
 
