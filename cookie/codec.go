@@ -109,6 +109,9 @@ type Opened struct {
 	Payload []byte
 	// Issued is the issued time given to Seal, to the second, in UTC.
 	Issued time.Time
+	// Expires is the expiry given to Seal, to the second, in UTC: from
+	// then on the value no longer opens.
+	Expires time.Time
 	// Stale reports that a secret other than the first opened the value:
 	// sealing it again moves it to the current secret.
 	Stale bool
@@ -168,7 +171,7 @@ func (c *Codec) Open(name, value string, now time.Time) (Opened, error) {
 		if !now.Before(expires) {
 			return Opened{}, ErrExpired
 		}
-		return Opened{Payload: plain[timesLen:], Issued: issued, Stale: i > 0}, nil
+		return Opened{Payload: plain[timesLen:], Issued: issued, Expires: expires, Stale: i > 0}, nil
 	}
 	return Opened{}, ErrInvalid
 }

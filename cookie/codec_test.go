@@ -311,6 +311,9 @@ func TestOpenTimes(t *testing.T) {
 			if err != nil && payload != nil {
 				t.Fatalf("Open at %v = payload %q with error %v, want no payload", tc.now, payload, err)
 			}
+			if want := time.Unix(tc.expires.Unix(), 0).UTC(); err == nil && !opened.Expires.Equal(want) {
+				t.Errorf("Open at %v = expires %v, want %v", tc.now, opened.Expires, want)
+			}
 		})
 	}
 }

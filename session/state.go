@@ -37,8 +37,10 @@ type State struct {
 	SeenAt time.Time
 
 	// stale is set by a Store that wants the session written again as it
-	// is. Unexported, so not serialized.
+	// is; until by a Store that loaded it (see Until). Unexported, so not
+	// serialized.
 	stale bool
+	until time.Time
 }
 
 // Stale reports whether the session should be saved again although nothing
@@ -47,6 +49,15 @@ type State struct {
 // not use (saving expires them).
 func (s *State) Stale() bool {
 	return s.stale
+}
+
+// Until returns how long the cookies that carried this session go on loading
+// as this same session: until its expiry, or sooner when Load found chunks
+// it does not use and will mark the session Stale then. It is zero for a
+// session no Store loaded. A cache of loaded sessions keyed by their cookies
+// must load them again from then on.
+func (s *State) Until() time.Time {
+	return s.until
 }
 
 // errNoSubject is returned by decode for a payload without a subject.

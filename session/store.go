@@ -111,8 +111,12 @@ func (s *CookieStore) Load(r *http.Request) (*State, error) {
 		// Unused chunks are expired by writing the session again, but not
 		// more than once a strayRetry: a sibling host's cookie
 		// (Domain=parent) outlives any expiry this host sends.
-		if (others || n < len(parts)) && s.now().Sub(newestAt) >= strayRetry {
-			newest.stale = true
+		if others || n < len(parts) {
+			if s.now().Sub(newestAt) >= strayRetry {
+				newest.stale = true
+			} else if retry := newestAt.Add(strayRetry); retry.Before(newest.until) {
+				newest.until = retry
+			}
 		}
 		break
 	}
@@ -137,6 +141,7 @@ func (s *CookieStore) open(value string) (*State, time.Time, error) {
 		return nil, time.Time{}, err
 	}
 	st.stale = opened.Stale
+	st.until = opened.Expires
 	return st, opened.Issued, nil
 }
 

@@ -116,6 +116,9 @@ func TestCookieStoreRoundTrip(t *testing.T) {
 				!got.CreatedAt.Equal(signedIn) || !got.AccessTokenExpiry.Equal(want.AccessTokenExpiry) {
 				t.Errorf("Load = %+v, want %+v", got, want)
 			}
+			if !got.Until().Equal(signedIn.Add(7 * 24 * time.Hour)) {
+				t.Errorf("Load = until %v, want the session's expiry a week after sign-in", got.Until())
+			}
 		})
 	}
 }
@@ -320,6 +323,9 @@ func TestCookieStoreIgnoresStrayChunks(t *testing.T) {
 			}
 			if got.Stale() {
 				t.Errorf("Load marked a session written %v ago Stale: a stray a sibling host keeps would cost a write on every request", strayRetry-time.Second)
+			}
+			if !got.Until().Equal(signedIn.Add(strayRetry)) {
+				t.Errorf("Load = until %v, want %v, when the stray is due to be expired", got.Until(), signedIn.Add(strayRetry))
 			}
 			now = signedIn.Add(strayRetry)
 			if got, err = s.Load(requestWith(tc.sent)); err != nil || !got.Stale() {
