@@ -39,18 +39,16 @@ func (g *Gatehouse) endpoint(path string) handlerFunc {
 	return nil
 }
 
-// guard lets r through to the app when a skip rule allows it or it carries the
-// session of an authorized user, with that user's identity headers; otherwise
-// it asks the browser to sign in.
+// guard lets r, stripped of the client's identity headers, through to the
+// app when a skip rule allows it or it carries the session of an authorized
+// user, with that user's identity headers; otherwise it asks the browser to
+// sign in.
 func (g *Gatehouse) guard(w http.ResponseWriter, r *http.Request, o origin.Request) error {
-	if err := g.stripIdentity(r); err != nil {
-		return err
-	}
 	if g.cfg.skipsAuth(o) {
-		g.forward(w, r, nil)
+		forward(g, w, r, nil)
 		return nil
 	}
-	s, err := g.signedIn(w, r)
+	a, err := g.signedIn(w, r)
 	if errors.Is(err, errUnauthorized) {
 		g.log.debugf("%s %s: %v", r.Method, r.URL.Path, err)
 		return g.challenge(w, r, o)
@@ -58,7 +56,7 @@ func (g *Gatehouse) guard(w http.ResponseWriter, r *http.Request, o origin.Reque
 	if err != nil {
 		return err
 	}
-	g.forward(w, r, s)
+	forward(g, w, r, a)
 	return nil
 }
 
@@ -69,29 +67,35 @@ func (g *Gatehouse) guard(w http.ResponseWriter, r *http.Request, o origin.Reque
 // removes the exact names of its authResponseHeaders but (up to v3.6.12 at
 // least) passes X_Auth_Request_User on, and nginx passes every header it
 // does not set. No client has a reason to send one.
-func (g *Gatehouse) stripIdentity(r *http.Request) error {
-	if g.headers.strip(r.Header) && g.cfg.reverseProxy {
+func stripIdentity(g *Gatehouse, r *http.Request) error {
+	if stripOwned(g.headers, r.Header) && g.cfg.reverseProxy {
 		return fmt.Errorf("%w: the request carries its own copy of an identity header", errBadRequest)
 	}
 	return nil
 }
 
 // forward hands r to the app, or answers it with the static upstream's
-// status. s is nil for a request a skip rule let through.
-func (g *Gatehouse) forward(w http.ResponseWriter, r *http.Request, s *session.State) {
+// status. a is nil for a request a skip rule let through. A function, not a
+// method: it is on the warm path (see ServeHTTP).
+func forward(g *Gatehouse, w http.ResponseWriter, r *http.Request, a *access) {
 	if g.cfg.staticStatus != 0 {
-		if s != nil {
-			g.headers.authResponse(w.Header(), s)
+		if a != nil {
+			setFields(w.Header(), a.response)
 		}
 		noStore(w)
 		w.WriteHeader(g.cfg.staticStatus)
 		return
 	}
-	if s != nil {
-		g.headers.upstream(r.Header, s)
+	if a == nil {
+		if g.cfg.stripAuthCookies {
+			stripCookies(r, g.ownsCookie)
+		}
+		g.next.ServeHTTP(w, r)
+		return
 	}
+	setFields(r.Header, a.upstream)
 	if g.cfg.stripAuthCookies {
-		stripCookies(r, g.ownsCookie)
+		setCookieHeader(r.Header, a.cookie)
 	}
 	g.next.ServeHTTP(w, r)
 }
@@ -226,8 +230,11 @@ func (g *Gatehouse) signOut(w http.ResponseWriter, r *http.Request, o origin.Req
 	g.flows.clear(w, r)
 	if s != nil {
 		// A copy of the cookie from before the last refresh must not be
-		// handed the refreshed session any more.
-		g.refreshes.Forget(sessionKey(s))
+		// handed the refreshed session any more, nor any copy a session
+		// remembered.
+		id := sessionKey(s)
+		g.refreshes.Forget(id)
+		g.cache.forget(id)
 	}
 	target := g.redirectTarget(r, o)
 	if s != nil && s.IDToken != "" {
@@ -277,7 +284,7 @@ func (g *Gatehouse) endSessionURL(r *http.Request, idToken, target string) strin
 // refreshed or re-sealed comes back as Set-Cookie, which nginx passes on with
 // auth_request_set.
 func (g *Gatehouse) auth(w http.ResponseWriter, r *http.Request, o origin.Request) error {
-	if err := g.stripIdentity(r); err != nil {
+	if err := stripIdentity(g, r); err != nil {
 		return err
 	}
 	if g.cfg.skipsAuth(o) {
@@ -285,11 +292,11 @@ func (g *Gatehouse) auth(w http.ResponseWriter, r *http.Request, o origin.Reques
 		w.WriteHeader(http.StatusAccepted)
 		return nil
 	}
-	s, err := g.signedIn(w, r)
+	a, err := g.signedIn(w, r)
 	if err != nil {
 		return err
 	}
-	g.headers.authResponse(w.Header(), s)
+	setFields(w.Header(), a.response)
 	noStore(w)
 	w.WriteHeader(http.StatusAccepted)
 	return nil
@@ -297,10 +304,11 @@ func (g *Gatehouse) auth(w http.ResponseWriter, r *http.Request, o origin.Reques
 
 // userinfo answers the signed-in user's identity as JSON.
 func (g *Gatehouse) userinfo(w http.ResponseWriter, r *http.Request, _ origin.Request) error {
-	s, err := g.signedIn(w, r)
+	a, err := g.signedIn(w, r)
 	if err != nil {
 		return err
 	}
+	s := a.state
 	groups := s.Groups
 	if groups == nil {
 		groups = []string{}

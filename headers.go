@@ -7,26 +7,20 @@ import (
 	"github.com/gatehouse-auth/gatehouse/session"
 )
 
-// headerInjector moves a session's identity into headers: those of the
-// request going upstream, and those of an auth response (/auth, a static
-// upstream) that a proxy in front copies to its own upstream.
-type headerInjector interface {
-	// strip deletes, from a client's request, every header the injector may
-	// set, in every spelling an app or proxy might read, and reports whether
-	// it deleted one other than Authorization (which clients send for
-	// themselves): a copy no client has a reason to send.
-	strip(h http.Header) (forged bool)
-	// upstream sets the identity headers of a request going to the app.
-	upstream(h http.Header, s *session.State)
-	// authResponse sets the headers of an auth response.
-	authResponse(h http.Header, s *session.State)
-}
-
-// identityHeaders is the headerInjector of oauth2-proxy's header options.
+// identityHeaders moves a session's identity into headers, as oauth2-proxy's
+// header options say: those of the request going to the app, and those of
+// an auth response (/auth, a static upstream) that a proxy in front copies
+// to its own upstream.
 type identityHeaders struct {
 	cfg *settings
 	// owned holds the normalized names of every header stripped from clients.
 	owned map[string]bool
+	// candidate marks the first bytes of the names that normalize to an
+	// owned one, and unowned holds common header names owned does not hold: most of a
+	// request's header names are decided by one of the two, without
+	// normalizing them.
+	candidate [256]bool
+	unowned   map[string]bool
 }
 
 // identityHeaderNames are the headers Gatehouse may set. They are stripped
@@ -51,7 +45,35 @@ func newIdentityHeaders(cfg *settings) *identityHeaders {
 	if cfg.passAuthorization {
 		owned["authorization"] = true
 	}
-	return &identityHeaders{cfg: cfg, owned: owned}
+	i := &identityHeaders{cfg: cfg, owned: owned, unowned: make(map[string]bool)}
+	for name := range owned {
+		i.candidate[name[0]] = true
+	}
+	// The first bytes whose normalizing starts an owned name: upper case
+	// letters, the separators, and any non-ASCII byte (strings.ToLower maps
+	// some runes to ASCII letters).
+	for c := 0; c < 256; c++ {
+		if c >= 0x80 || (c >= 'A' && c <= 'Z' && i.candidate[c+'a'-'A']) || ((c == '_' || c == '.') && i.candidate['-']) {
+			i.candidate[c] = true
+		}
+	}
+	for _, name := range commonHeaderNames {
+		if !owned[normalizeHeader(name)] {
+			i.unowned[name] = true
+		}
+	}
+	return i
+}
+
+// commonHeaderNames are header names, as Go spells them, that requests
+// carry every time or often, Traefik's X-Forwarded-* among them.
+var commonHeaderNames = []string{
+	"Accept", "Accept-Encoding", "Accept-Language", "Cache-Control", "Connection",
+	"Cookie", "Pragma", "Priority", "Referer", "Upgrade-Insecure-Requests", "User-Agent",
+	"Sec-Ch-Ua", "Sec-Ch-Ua-Mobile", "Sec-Ch-Ua-Platform", "Sec-Fetch-Dest", "Sec-Fetch-Mode",
+	"Sec-Fetch-Site", "Sec-Fetch-User", "Origin", "Content-Type", "Content-Length",
+	"If-None-Match", "If-Modified-Since", "X-Forwarded-For", "X-Forwarded-Host",
+	"X-Forwarded-Port", "X-Forwarded-Proto", "X-Forwarded-Server", "X-Real-Ip",
 }
 
 // headerSpelling maps the separators proxies and frameworks treat like "-".
@@ -64,8 +86,17 @@ func normalizeHeader(name string) string {
 	return headerSpelling.Replace(strings.ToLower(name))
 }
 
-func (i *identityHeaders) strip(h http.Header) (forged bool) {
+// stripOwned deletes, from a client's request, every header i may set, in
+// every spelling an app or proxy might read, and reports whether it deleted
+// one other than Authorization (which clients send for themselves): a copy
+// no client has a reason to send. It runs on every request, under the
+// interpreter, hence a function (see ServeHTTP), and a name is normalized
+// only when neither unowned nor candidate rules it out.
+func stripOwned(i *identityHeaders, h http.Header) (forged bool) {
 	for name := range h {
+		if i.unowned[name] || name == "" || !i.candidate[name[0]] {
+			continue
+		}
 		if n := normalizeHeader(name); i.owned[n] {
 			delete(h, name)
 			forged = forged || n != "authorization"
@@ -106,6 +137,22 @@ func (i *identityHeaders) unlistHopByHop(h http.Header, conn []string) {
 	}
 }
 
+func (i *identityHeaders) prepare(s *session.State) (upstream, response []headerField) {
+	return fieldsOf(s, i.upstream), fieldsOf(s, i.authResponse)
+}
+
+// fieldsOf returns the headers set sets for s.
+func fieldsOf(s *session.State, set func(h http.Header, s *session.State)) []headerField {
+	h := make(http.Header)
+	set(h, s)
+	fields := make([]headerField, 0, len(h))
+	for name, values := range h {
+		fields = append(fields, headerField{name: name, value: values[0]})
+	}
+	return fields
+}
+
+// upstream sets the identity headers of a request going to the app.
 func (i *identityHeaders) upstream(h http.Header, s *session.State) {
 	if i.cfg.passUserHeaders {
 		setUserHeaders(h, "X-Forwarded-", s)
@@ -127,6 +174,7 @@ func (i *identityHeaders) upstream(h http.Header, s *session.State) {
 	}
 }
 
+// authResponse sets the headers of an auth response.
 func (i *identityHeaders) authResponse(h http.Header, s *session.State) {
 	if i.cfg.setXAuthRequest {
 		setUserHeaders(h, "X-Auth-Request-", s)
@@ -180,10 +228,12 @@ func stripControls(v string) string {
 // stripCookies removes from r's Cookie headers every cookie isOwn names,
 // keeping the others byte for byte.
 func stripCookies(r *http.Request, isOwn func(name string) bool) {
-	lines := r.Header.Values("Cookie")
-	if len(lines) == 0 {
-		return
-	}
+	setCookieHeader(r.Header, withoutCookies(r.Header["Cookie"], isOwn))
+}
+
+// withoutCookies returns the cookies of the Cookie header lines that isOwn
+// does not name, byte for byte, joined into one line; "" when none is left.
+func withoutCookies(lines []string, isOwn func(name string) bool) string {
 	var kept []string
 	for _, line := range lines {
 		for _, part := range strings.Split(line, ";") {
@@ -200,9 +250,15 @@ func stripCookies(r *http.Request, isOwn func(name string) bool) {
 			}
 		}
 	}
-	if len(kept) == 0 {
-		r.Header.Del("Cookie")
+	return strings.Join(kept, "; ")
+}
+
+// setCookieHeader makes line the Cookie header of h, or deletes it when
+// line is "".
+func setCookieHeader(h http.Header, line string) {
+	if line == "" {
+		delete(h, "Cookie")
 		return
 	}
-	r.Header.Set("Cookie", strings.Join(kept, "; "))
+	h["Cookie"] = []string{line}
 }

@@ -102,16 +102,27 @@ type refreshResult struct {
 	err   error
 }
 
-// signedIn returns the request's session, kept current by maintain and
-// checked against the authorization rules: an error wrapping
+// signedIn returns the access of the request's session, kept current by
+// maintain and checked against the authorization rules: an error wrapping
 // errUnauthorized when there is none (or it ended), errForbidden when the
-// rules refuse its user.
-func (g *Gatehouse) signedIn(w http.ResponseWriter, r *http.Request) (*session.State, error) {
+// rules refuse its user. A request carrying the cookies of one before it
+// gets that one's access from the cache, until the session needs more than
+// its headers (see reuseUntil); a request whose session was written again
+// is not remembered, since its browser sends the new cookies from then on.
+func (g *Gatehouse) signedIn(w http.ResponseWriter, r *http.Request) (*access, error) {
+	now := g.now()
+	codec := g.codecEpoch()
+	key := cookieKey(r)
+	if key != "" {
+		if a := g.cache.get(key, now, codec); a != nil {
+			return a, nil
+		}
+	}
 	s, err := g.sessions.Load(r)
 	if err != nil {
 		return nil, fmt.Errorf("%w: %v", errUnauthorized, err)
 	}
-	s, err = g.maintain(w, r, s)
+	s, saved, err := g.maintain(w, r, s, now)
 	if errors.Is(err, errSessionEnded) {
 		return nil, fmt.Errorf("%w: %v", errUnauthorized, err)
 	}
@@ -121,20 +132,41 @@ func (g *Gatehouse) signedIn(w http.ResponseWriter, r *http.Request) (*session.S
 	if err := g.authorize(s); err != nil {
 		return nil, err
 	}
-	return s, nil
+	until := g.reuseUntil(s)
+	a := g.newAccess(r, s, until, codec)
+	if key != "" && !saved && now.Before(until) {
+		g.cache.put(key, a)
+	}
+	return a, nil
+}
+
+// reuseUntil returns until when the cookies that carried the loaded session
+// s, maintained, may be answered with it again without loading them: its
+// expiry (see State.Until), or sooner when it is due for a refresh or for
+// moving its idle clock.
+func (g *Gatehouse) reuseUntil(s *session.State) time.Time {
+	until := s.Until()
+	if due, ok := g.refreshDueAt(s); ok && due.Before(until) {
+		until = due
+	}
+	if g.cfg.idleTimeout > 0 {
+		if next := s.SeenAt.Add(g.cfg.idleTimeout / idleSteps); next.Before(until) {
+			until = next
+		}
+	}
+	return until
 }
 
 // maintain keeps a loaded session current before it is used: it ends a
 // session idle for longer than sessionIdleTimeout, refreshes its tokens when
 // they are due, and writes it again (Set-Cookie on w) when it changed, was
 // sealed under an older cookie secret, or needs its idle clock moved. It
-// returns the session to use, or an error wrapping errSessionEnded when the
-// user must sign in again.
-func (g *Gatehouse) maintain(w http.ResponseWriter, r *http.Request, s *session.State) (*session.State, error) {
-	now := g.now()
+// returns the session to use and whether it wrote it, or an error wrapping
+// errSessionEnded when the user must sign in again.
+func (g *Gatehouse) maintain(w http.ResponseWriter, r *http.Request, s *session.State, now time.Time) (*session.State, bool, error) {
 	if g.cfg.idleTimeout > 0 && now.Sub(lastActive(s)) > g.cfg.idleTimeout {
 		g.sessions.Clear(w, r)
-		return nil, fmt.Errorf("%w: idle for longer than sessionIdleTimeout", errSessionEnded)
+		return nil, false, fmt.Errorf("%w: idle for longer than sessionIdleTimeout", errSessionEnded)
 	}
 	save := s.Stale()
 	if g.refreshDue(s, now) {
@@ -142,7 +174,7 @@ func (g *Gatehouse) maintain(w http.ResponseWriter, r *http.Request, s *session.
 		switch {
 		case errors.Is(err, oauth.ErrRejected) || errors.Is(err, errSignedOut):
 			g.sessions.Clear(w, r)
-			return nil, fmt.Errorf("%w: %v", errSessionEnded, err)
+			return nil, false, fmt.Errorf("%w: %v", errSessionEnded, err)
 		case err != nil:
 			// The provider is down or slow (the refresh logged why): the
 			// session stays valid until it expires (Load then refuses it),
@@ -158,10 +190,10 @@ func (g *Gatehouse) maintain(w http.ResponseWriter, r *http.Request, s *session.
 	}
 	if save {
 		if err := g.sessions.Save(w, r, s); err != nil {
-			return nil, err
+			return nil, false, err
 		}
 	}
-	return s, nil
+	return s, save, nil
 }
 
 // idleSteps is how finely the idle clock is kept: the session is written
@@ -181,20 +213,31 @@ func lastActive(s *session.State) time.Time {
 	return t
 }
 
-// refreshDue reports whether s needs new tokens: it has a refresh token, and
-// it is older than cookieRefresh or its access token has expired.
+// refreshDue reports whether s needs new tokens at now (see refreshDueAt).
 func (g *Gatehouse) refreshDue(s *session.State, now time.Time) bool {
+	due, ok := g.refreshDueAt(s)
+	return ok && !now.Before(due)
+}
+
+// refreshDueAt returns when s needs new tokens, if it can get any (it has a
+// refresh token): once it is older than cookieRefresh, or its access token
+// expired, whichever comes first.
+func (g *Gatehouse) refreshDueAt(s *session.State) (time.Time, bool) {
 	if s.RefreshToken == "" {
-		return false
+		return time.Time{}, false
 	}
-	last := s.CreatedAt
-	if s.RefreshedAt.After(last) {
-		last = s.RefreshedAt
+	var due time.Time
+	if g.cfg.cookieRefresh > 0 {
+		last := s.CreatedAt
+		if s.RefreshedAt.After(last) {
+			last = s.RefreshedAt
+		}
+		due = last.Add(g.cfg.cookieRefresh)
 	}
-	if g.cfg.cookieRefresh > 0 && now.Sub(last) >= g.cfg.cookieRefresh {
-		return true
+	if !s.AccessTokenExpiry.IsZero() && (due.IsZero() || s.AccessTokenExpiry.Before(due)) {
+		due = s.AccessTokenExpiry
 	}
-	return !s.AccessTokenExpiry.IsZero() && !now.Before(s.AccessTokenExpiry)
+	return due, !due.IsZero()
 }
 
 // refresh returns s with new tokens, redeeming its refresh token once

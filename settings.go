@@ -42,6 +42,7 @@ type settings struct {
 	idleTimeout      time.Duration // 0: none
 
 	proxyPrefix        string
+	endpointPrefix     string // proxyPrefix + "/"
 	reverseProxy       bool
 	redirects          redirectPolicy
 	emailDomains       []string
@@ -49,6 +50,7 @@ type settings struct {
 	allowedGroups      []string
 	skipAuth           []routeRule
 	skipPreflight      bool
+	mayskip            bool // skipPreflight or skipAuth: a request may skip the session
 	apiRoutes          []*regexp.Regexp
 	skipProviderButton bool
 
@@ -166,6 +168,7 @@ func newSettings(c *Config) (*settings, error) {
 	}
 
 	s.proxyPrefix = strings.TrimRight(orDefault(c.ProxyPrefix, "/oauth2"), "/")
+	s.endpointPrefix = s.proxyPrefix + "/"
 	if !strings.HasPrefix(s.proxyPrefix, "/") || strings.ContainsAny(s.proxyPrefix, "?#% \t\r\n\\") {
 		p.addf("proxyPrefix", "must be a path like /oauth2, got %q", c.ProxyPrefix)
 	}
@@ -184,6 +187,7 @@ func newSettings(c *Config) (*settings, error) {
 		p.addf("redirectURL", "path must be proxyPrefix + \"/callback\" (%s/callback), got %q", s.proxyPrefix, redirect.Path)
 	}
 	s.skipAuth = checkSkipAuthRoutes(&p, c.SkipAuthRoutes)
+	s.mayskip = s.skipPreflight || len(s.skipAuth) > 0
 	s.apiRoutes = checkRegexps(&p, "apiRoutes", c.APIRoutes)
 	s.authResponseHeaders = checkHeaderNames(&p, c.AuthResponseHeaders)
 	s.staticStatus = checkUpstream(&p, c.Upstream)
