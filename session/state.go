@@ -1,9 +1,12 @@
 package session
 
 import (
+	"bytes"
+	"compress/flate"
 	"encoding/json"
 	"errors"
 	"fmt"
+	"io"
 	"time"
 )
 
@@ -63,17 +66,53 @@ func (s *State) Until() time.Time {
 // errNoSubject is returned by decode for a payload without a subject.
 var errNoSubject = errors.New("session: state has no subject")
 
+const (
+	// deflated is the first byte of an encoded State: the rest is its JSON
+	// compressed with DEFLATE. A session's tokens are base64url text whose
+	// claims repeat (the groups of the ID and the access token), which
+	// DEFLATE's Huffman codes and back-references shrink by about a third;
+	// the cookie carrying it goes with every request. Sessions sealed
+	// before compression are plain JSON, which starts with '{'.
+	deflated = 1
+	// maxDecoded bounds a decoded State: more than a cookie's
+	// cookie.MaxChunks chunks of tokens can hold.
+	maxDecoded = 1 << 20
+)
+
 // encode returns the serialized form of s.
 func encode(s *State) ([]byte, error) {
-	b, err := json.Marshal(s)
+	plain, err := json.Marshal(s)
 	if err != nil {
 		return nil, fmt.Errorf("session: encode: %w", err)
 	}
-	return b, nil
+	var b bytes.Buffer
+	b.WriteByte(deflated)
+	zw, err := flate.NewWriter(&b, flate.BestCompression)
+	if err != nil {
+		return nil, fmt.Errorf("session: encode: %w", err)
+	}
+	zw.Write(plain)
+	if err := zw.Close(); err != nil {
+		return nil, fmt.Errorf("session: encode: %w", err)
+	}
+	return b.Bytes(), nil
 }
 
-// decode parses a serialized State. A State must name its subject.
+// decode parses a serialized State, compressed or plain JSON. A State must
+// name its subject.
 func decode(b []byte) (*State, error) {
+	if len(b) > 0 && b[0] == deflated {
+		zr := flate.NewReader(bytes.NewReader(b[1:]))
+		plain, err := io.ReadAll(io.LimitReader(zr, maxDecoded+1))
+		zr.Close()
+		if err != nil {
+			return nil, fmt.Errorf("session: decode: %w", err)
+		}
+		if len(plain) > maxDecoded {
+			return nil, fmt.Errorf("session: decode: more than %d bytes", maxDecoded)
+		}
+		b = plain
+	}
 	var s State
 	if err := json.Unmarshal(b, &s); err != nil {
 		return nil, fmt.Errorf("session: decode: %w", err)

@@ -1,7 +1,14 @@
 package session
 
 import (
+	"bytes"
+	"compress/flate"
+	"encoding/base64"
+	"encoding/hex"
+	"encoding/json"
 	"errors"
+	"io"
+	"math/rand"
 	"net/http"
 	"net/http/httptest"
 	"strings"
@@ -27,19 +34,34 @@ func newTestStore(t *testing.T, now *time.Time) *CookieStore {
 }
 
 // testState returns a session whose tokens make it about size bytes sealed.
+// They are random base64url text, as the signatures of real tokens are, so
+// that compression leaves them about their size.
 func testState(size int) *State {
 	return &State{
 		Subject:           "u-123",
 		Email:             "alice@example.com",
 		PreferredUsername: "alice",
 		Groups:            []string{"admins", "staff"},
-		AccessToken:       "at-" + strings.Repeat("a", size/2),
-		IDToken:           "id-" + strings.Repeat("i", size/4),
+		AccessToken:       "at-" + randomText(size, size*2/3),
+		IDToken:           "id-" + randomText(-size, size/3),
 		RefreshToken:      "rt",
 		AccessTokenExpiry: signedIn.Add(time.Hour),
 		CreatedAt:         signedIn,
 	}
 }
+
+// randomText returns n base64url characters, the same for the same seed.
+func randomText(seed, n int) string {
+	rng := rand.New(rand.NewSource(int64(seed)))
+	b := make([]byte, n)
+	for i := range b {
+		b[i] = base64URL[rng.Intn(len(base64URL))]
+	}
+	return string(b)
+}
+
+// base64URL is the alphabet of randomText.
+const base64URL = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_"
 
 // save runs Save for a request carrying sent and returns the cookies written.
 func save(t *testing.T, s *CookieStore, st *State, sent []*http.Cookie) []*http.Cookie {
@@ -354,5 +376,72 @@ func TestCookieStoreIgnoresStrayChunks(t *testing.T) {
 	now = signedIn.Add(8 * 24 * time.Hour)
 	if _, err := s.Load(requestWith(append(append([]*http.Cookie(nil), small...), big[2]))); !errors.Is(err, ErrNoSession) {
 		t.Errorf("Load(expired chunks and a stray) = %v, want %v", err, ErrNoSession)
+	}
+}
+
+// entraLikeState returns a session whose ID and access tokens both carry the
+// same n random group IDs, as Entra ID and Keycloak issue them, beside the
+// Groups the session keeps.
+func entraLikeState(n int) *State {
+	var groups []string
+	for i := 0; i < n; i++ {
+		groups = append(groups, hex.EncodeToString([]byte(randomText(1000+i, 16))))
+	}
+	token := func(seed int, extra string) string {
+		claims, _ := json.Marshal(map[string]any{"sub": "u-123", "email": "alice@example.com",
+			"groups": groups, "iss": "https://idp.example.com", "aud": "gatehouse", "exp": 1748779200, "scp": extra})
+		return "eyJhbGciOiJSUzI1NiIsImtpZCI6ImtleS0xIiwidHlwIjoiSldUIn0." +
+			base64.RawURLEncoding.EncodeToString(claims) + "." + randomText(seed, 342)
+	}
+	st := testState(100)
+	st.Groups = groups
+	st.IDToken = token(1, "")
+	st.AccessToken = token(2, "openid email profile")
+	return st
+}
+
+// TestSaveCompressesSessions: issue 8. A session whose tokens repeat their
+// claims takes two chunks where its JSON, sealed, would take five.
+func TestSaveCompressesSessions(t *testing.T) {
+	now := signedIn
+	s := newTestStore(t, &now)
+	st := entraLikeState(100)
+	plain, _ := json.Marshal(st)
+	written := save(t, s, st, nil)
+	total := 0
+	for _, c := range written {
+		total += len(c.Name) + 1 + len(c.Value)
+	}
+	if len(written) > 2 || total > len(plain)*6/10 {
+		t.Errorf("a session of %d bytes of JSON took %d cookies of %d bytes, want at most 2 and 60%% of its JSON", len(plain), len(written), total)
+	}
+	got, err := s.Load(requestWith(written))
+	if err != nil || got.IDToken != st.IDToken || got.AccessToken != st.AccessToken || len(got.Groups) != 100 {
+		t.Errorf("Load after a compressed Save = %v, want the session back", err)
+	}
+}
+
+// TestDecodeReadsSessionsSealedBeforeCompression: sessions sealed as plain
+// JSON before issue 8 stay valid across the upgrade.
+func TestDecodeReadsSessionsSealedBeforeCompression(t *testing.T) {
+	got, err := decode([]byte(`{"Subject":"u-123","Email":"alice@example.com","Groups":["admins"]}`))
+	if err != nil || got.Subject != "u-123" || got.Email != "alice@example.com" {
+		t.Errorf("decode(plain JSON) = %+v, %v; want alice's session", got, err)
+	}
+}
+
+// TestDecodeBoundsWhatItInflates: a payload that inflates past maxDecoded is
+// refused rather than held in memory, valid JSON or not.
+func TestDecodeBoundsWhatItInflates(t *testing.T) {
+	var b bytes.Buffer
+	b.WriteByte(deflated)
+	zw, _ := flate.NewWriter(&b, flate.BestCompression)
+	io.WriteString(zw, `{"Subject":"u-123","Email":"`+strings.Repeat("a", maxDecoded)+`"}`)
+	zw.Close()
+	if got, err := decode(b.Bytes()); err == nil {
+		t.Errorf("decode(%d bytes inflating to more than %d) = a session of %d bytes, want an error", b.Len(), maxDecoded, len(got.Email))
+	}
+	if _, err := decode([]byte{deflated, 0xff, 0x00}); err == nil {
+		t.Error("decode(a corrupt DEFLATE stream) = a session, want an error")
 	}
 }
