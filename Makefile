@@ -1,6 +1,6 @@
 # The project's commands. `make test` is the whole test CI runs; `make
 # test-fast` skips only the real-Traefik end-to-end tests, for quick local runs.
-.PHONY: test test-fast traefik bench demo
+.PHONY: test test-fast traefik bench benchmark demo
 
 test:
 	.ci/check
@@ -27,3 +27,11 @@ traefik:
 bench:
 	go test -run '^$$' -bench AuthenticatedRequest -benchmem -count 3 .
 	YAEGI_TEST_FLAGS="-run ^$$ -bench AuthenticatedRequest -benchmem -count 3" .ci/yaegi-test .
+
+# benchmark runs the full benchmark (e2e/cmd/bench, about a quarter of an
+# hour): requests per second, latency, memory and load time of Traefik alone,
+# with Gatehouse and with oauth2-proxy behind ForwardAuth, how the cost grows,
+# and session cookie sizes against oauth2-proxy's. BENCHFLAGS passes flags,
+# e.g. BENCHFLAGS=-smoke. Its files are in e2e/bench-run/.
+benchmark:
+	cd e2e && go run ./cmd/bench $(BENCHFLAGS)

@@ -26,20 +26,9 @@ func TestSessionCookiesNoLargerThanOAuth2Proxy(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	for _, tc := range []struct {
-		name   string
-		groups []string
-		// proxyChunks, when not 0, is how many chunks oauth2-proxy's
-		// session takes: the case is about that boundary.
-		proxyChunks int
-	}{
-		{"10 group names", bench.GroupNames(10), 0},
-		{"100 group names", bench.GroupNames(100), 0},
-		{"50 group IDs, two chunks for oauth2-proxy", bench.GroupIDs(50), 2},
-		{"100 group IDs", bench.GroupIDs(100), 0},
-	} {
-		t.Run(tc.name, func(t *testing.T) {
-			if err := stack.UseGroups(tc.groups); err != nil {
+	for _, tc := range bench.GroupCases() {
+		t.Run(tc.Name, func(t *testing.T) {
+			if err := stack.UseGroups(tc.Groups); err != nil {
 				t.Fatal(err)
 			}
 			c, err := bench.CompareSessions(browser)
@@ -48,9 +37,9 @@ func TestSessionCookiesNoLargerThanOAuth2Proxy(t *testing.T) {
 			}
 			g, p := c.Gatehouse, c.OAuth2Proxy
 			t.Logf("Gatehouse: %d bytes in %d chunks; oauth2-proxy: %d bytes in %d chunks", g.Bytes(), g.Chunks(), p.Bytes(), p.Chunks())
-			if tc.proxyChunks != 0 && p.Chunks() != tc.proxyChunks {
-				t.Fatalf("oauth2-proxy's session takes %d chunks (%d bytes), want %d: change the groups so that this case measures what it says",
-					p.Chunks(), p.Bytes(), tc.proxyChunks)
+			if tc.OAuth2ProxyChunks != 0 && p.Chunks() != tc.OAuth2ProxyChunks {
+				t.Fatalf("oauth2-proxy's session takes %d chunks (%d bytes), want %d: change bench.GroupCases so that this case measures what it says",
+					p.Chunks(), p.Bytes(), tc.OAuth2ProxyChunks)
 			}
 			if g.Bytes() > p.Bytes() || g.Chunks() > p.Chunks() {
 				t.Errorf("Gatehouse's session cookies take %d bytes in %d chunks, oauth2-proxy's %d bytes in %d chunks for the same tokens; want Gatehouse's no larger",

@@ -150,11 +150,10 @@ func (b *Browser) SignIn(router string) (Session, error) {
 	return s, nil
 }
 
-// Identity requests the app's IdentityPath at router with session's cookies
-// and returns the identity headers the app received. Anything but the
-// app's 200 is an error.
-func (b *Browser) Identity(router string, session Session) (map[string]string, error) {
-	req, err := http.NewRequest(http.MethodGet, b.URL(router, IdentityPath), nil)
+// Get requests path at router with session's cookies (none when it has
+// none), without following a redirect. The caller closes the body.
+func (b *Browser) Get(router, path string, session Session) (*http.Response, error) {
+	req, err := http.NewRequest(http.MethodGet, b.URL(router, path), nil)
 	if err != nil {
 		return nil, err
 	}
@@ -170,7 +169,18 @@ func (b *Browser) Identity(router string, session Session) (map[string]string, e
 	}
 	resp, err := client.Do(req)
 	if err != nil {
-		return nil, fmt.Errorf("bench: %s%s: %w", router, IdentityPath, err)
+		return nil, fmt.Errorf("bench: %s%s: %w", router, path, err)
+	}
+	return resp, nil
+}
+
+// Identity requests the app's IdentityPath at router with session's cookies
+// and returns the identity headers the app received. Anything but the
+// app's 200 is an error.
+func (b *Browser) Identity(router string, session Session) (map[string]string, error) {
+	resp, err := b.Get(router, IdentityPath, session)
+	if err != nil {
+		return nil, err
 	}
 	defer resp.Body.Close()
 	if resp.StatusCode != http.StatusOK || resp.Header.Get("Content-Type") != "application/json" {

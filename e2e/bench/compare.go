@@ -38,6 +38,29 @@ func GroupIDs(n int) []string {
 	return groups
 }
 
+// GroupCase is a list of groups the cookie comparison signs in with.
+type GroupCase struct {
+	// Name says what the groups are, e.g. "50 group IDs".
+	Name   string
+	Groups []string
+	// OAuth2ProxyChunks, when not 0, is how many cookies oauth2-proxy's
+	// session takes with these groups: the case is about that boundary.
+	OAuth2ProxyChunks int
+}
+
+// GroupCases returns the lists of groups the comparison with oauth2-proxy
+// runs: Keycloak-style names, which share most of their letters, and Entra
+// ID-style GUIDs, which do not; 50 GUIDs make a session that oauth2-proxy
+// keeps in exactly two cookies (_oauth2_proxy_0 and _1, about 7.5 KB).
+func GroupCases() []GroupCase {
+	return []GroupCase{
+		{Name: "10 group names", Groups: GroupNames(10)},
+		{Name: "100 group names", Groups: GroupNames(100)},
+		{Name: "50 group IDs", Groups: GroupIDs(50), OAuth2ProxyChunks: 2},
+		{Name: "100 group IDs", Groups: GroupIDs(100)},
+	}
+}
+
 // UseGroups makes the identity provider sign the user in with groups, in
 // the ID token and the access token alike, as Entra ID and Keycloak issue
 // them; nil goes back to the provider's default user and access token.

@@ -287,6 +287,29 @@ func (tr *Traefik) Reload(yaml string) error {
 	return nil
 }
 
+// Apply replaces the dynamic configuration with yaml and returns once served
+// reports true, or an error after a bounded wait; served tells this
+// configuration from the last one, e.g. by a router's answer. Unlike
+// Reload it writes one file only, leaving the sentinel router as it was, so
+// that the file provider sees a single change and Traefik applies it at
+// once: the time Apply takes is the time Traefik takes.
+func (tr *Traefik) Apply(yaml string, served func() bool) error {
+	if err := tr.writeAtomic("dynamic.yml", yaml); err != nil {
+		return err
+	}
+	deadline := time.Now().Add(reloadTimeout)
+	for !served() {
+		if tr.proc.exited() {
+			return fmt.Errorf("Traefik exited (%v) before serving the configuration", tr.proc.waitErr)
+		}
+		if time.Now().After(deadline) {
+			return fmt.Errorf("timed out before the configuration was served")
+		}
+		time.Sleep(time.Millisecond)
+	}
+	return nil
+}
+
 // writeFiles writes the user's dynamic configuration, then the sentinel
 // router of the current generation. The file provider rereads the whole
 // directory on every change, so once the sentinel is served the user's file
