@@ -105,8 +105,8 @@ func (s *settings) defaults() {
 	}
 	pick(&s.rounds, 3, 1)
 	pick(&s.signIns, 7, 3)
-	pick(&s.startups, 3, 1)
-	pick(&s.reloads, 5, 2)
+	pick(&s.startups, 5, 1)
+	pick(&s.reloads, 7, 2)
 	pick(&s.sessions, 10000, 100)
 	if s.round == 0 {
 		s.round = time.Second

@@ -202,20 +202,18 @@ func (b *benchmark) manyRouters(tr *harness.Traefik) error {
 		// request without a session (401: not a browser's navigation).
 		last := fmt.Sprintf("r%d", n-1)
 		r := routersResult{routers: n}
-		var plain, plugin []time.Duration
 		for i := 0; i < b.s.reloads; i++ {
 			d, heap, err := apply(tr, b.stack.DynamicMany(n, false), browser, last, http.StatusOK)
 			if err != nil {
 				return err
 			}
-			plain, r.plainHeap = append(plain, d), heap
+			r.plain, r.plainHeap = append(r.plain, d), heap
 			d, heap, err = apply(tr, b.stack.DynamicMany(n, true), browser, last, http.StatusUnauthorized)
 			if err != nil {
 				return err
 			}
-			plugin, r.pluginHeap = append(plugin, d), heap
+			r.plugin, r.pluginHeap = append(r.plugin, d), heap
 		}
-		r.plain, r.plugin = median(plain), median(plugin)
 		if problems := tr.Problems(); len(problems) > 0 {
 			return fmt.Errorf("Traefik reports configuration problems with %d routers:\n  %s", n, strings.Join(problems, "\n  "))
 		}

@@ -35,3 +35,18 @@ func TestMedianResult(t *testing.T) {
 		t.Errorf("medianResult(%+v) = %+v, want %+v", rounds, got, want)
 	}
 }
+
+func TestMinimum(t *testing.T) {
+	ms := time.Millisecond
+	for _, tt := range []struct {
+		in   []time.Duration
+		want time.Duration
+	}{
+		{nil, 0},
+		{[]time.Duration{5 * ms, 2 * ms, 9 * ms}, 2 * ms},
+	} {
+		if got := minimum(tt.in); got != tt.want {
+			t.Errorf("minimum(%v) = %v, want %v", tt.in, got, tt.want)
+		}
+	}
+}
