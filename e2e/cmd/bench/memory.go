@@ -116,12 +116,13 @@ func (b *benchmark) longRun(tr *harness.Traefik) error {
 	began = time.Now()
 	var sent int64
 	for sent < b.s.requests {
-		// Long enough for what is left at the rate seen so far, and a
-		// tenth more; a second run makes up for a slower one.
+		// Long enough for what is left at the rate seen so far, at most
+		// two minutes: each run measures the rate again, and the last one
+		// ends a little past the count.
 		left := float64(b.s.requests - sent)
-		d := time.Duration(left/rate*1.1*float64(time.Second)) + time.Second
-		if d > 10*time.Minute {
-			d = 10 * time.Minute
+		d := time.Duration(left/rate*1.02*float64(time.Second)) + time.Second
+		if d > 2*time.Minute {
+			d = 2 * time.Minute
 		}
 		progress("long run: %d of %d requests sent, %v more with %d sessions", sent, b.s.requests, d.Round(time.Second), len(cookies))
 		res, err := b.drive(tr, bench.Gatehouse, load{cookieFile: file, duration: d}, false)
