@@ -1,6 +1,6 @@
 # The project's commands. `make test` is the whole test CI runs; `make
 # test-fast` skips only the real-Traefik end-to-end tests, for quick local runs.
-.PHONY: test test-fast traefik bench demo
+.PHONY: test test-fast traefik bench benchmark demo
 
 test:
 	.ci/check
@@ -21,9 +21,17 @@ demo:
 traefik:
 	e2e/traefik/build.sh
 
-# bench measures a request with a valid session cookie through the plugin,
-# compiled and then under Yaegi as Traefik runs it; the Yaegi figure is the
-# time a request spends in Gatehouse inside Traefik.
+# bench runs the plugin's micro-benchmarks (warm and cold requests, opening a
+# session, the header work, the harness floor), compiled and then under Yaegi
+# as Traefik runs them; the Yaegi figures are the ones that count in Traefik.
 bench:
 	go test -run '^$$' -bench . -benchmem -count 3 .
 	YAEGI_TEST_FLAGS="-run ^$$ -bench . -benchmem -count 3" .ci/yaegi-test .
+
+# benchmark runs the full benchmark (e2e/cmd/bench, about a quarter of an
+# hour): requests per second, latency, memory and load time of Traefik alone,
+# with Gatehouse and with oauth2-proxy behind ForwardAuth, how the cost grows,
+# and session cookie sizes against oauth2-proxy's. BENCHFLAGS passes flags,
+# e.g. BENCHFLAGS=-smoke. Its files are in e2e/bench-run/.
+benchmark:
+	cd e2e && go run ./cmd/bench $(BENCHFLAGS)

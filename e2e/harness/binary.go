@@ -45,27 +45,35 @@ func binaryPath() (string, error) {
 }
 
 func buildBinary() (string, error) {
+	return runInstaller(filepath.Join("traefik", "build.sh"))
+}
+
+// runInstaller runs the script at path (relative to the e2e module) that
+// installs a program into the cache outside the clone, or finds it there,
+// and returns the executable path it prints last. The script's progress
+// goes to stderr.
+func runInstaller(path string) (string, error) {
 	dir, err := e2eDir()
 	if err != nil {
 		return "", err
 	}
 	var out bytes.Buffer
-	cmd := exec.Command("bash", filepath.Join(dir, "traefik", "build.sh"))
+	cmd := exec.Command("bash", filepath.Join(dir, path))
 	cmd.Stdout = &out
 	cmd.Stderr = os.Stderr
 	if err := cmd.Run(); err != nil {
-		return "", fmt.Errorf("traefik/build.sh: %w", err)
+		return "", fmt.Errorf("%s: %w", path, err)
 	}
 	lines := strings.Split(strings.TrimSpace(out.String()), "\n")
-	path := strings.TrimSpace(lines[len(lines)-1])
-	info, err := os.Stat(path)
+	bin := strings.TrimSpace(lines[len(lines)-1])
+	info, err := os.Stat(bin)
 	if err != nil {
-		return "", fmt.Errorf("traefik/build.sh printed %q: %w", path, err)
+		return "", fmt.Errorf("%s printed %q: %w", path, bin, err)
 	}
 	if info.IsDir() || info.Mode()&0o111 == 0 {
-		return "", fmt.Errorf("traefik/build.sh printed %q, which is not an executable file", path)
+		return "", fmt.Errorf("%s printed %q, which is not an executable file", path, bin)
 	}
-	return path, nil
+	return bin, nil
 }
 
 // ModuleDir returns the root directory of the e2e module, found by walking

@@ -10,8 +10,9 @@ import (
 // directory dir: the entry point "web" on webAddr; ping and the API on the
 // entry point "traefik" at adminAddr; the file provider watching dir/dynamic;
 // the plugin at dir/plugins-local declared under Alias, with a plugin that
-// fails to load stopping Traefik; DEBUG logs (where a plugin's stdout goes)
-// and access logs in files under dir.
+// fails to load stopping Traefik (unless opts.NoPlugin); DEBUG logs (where a
+// plugin's stdout goes) and access logs (unless opts.NoAccessLog) in files
+// under dir.
 func staticConfig(dir, webAddr, adminAddr string, opts Options) string {
 	static := fmt.Sprintf(`# Written by the e2e harness.
 global:
@@ -38,19 +39,22 @@ providers:
   file:
     directory: %q
     watch: true
-experimental:
-  abortOnPluginFailure: true
-  localPlugins:
-    %s:
-      moduleName: %q
 log:
   level: "DEBUG"
   noColor: true
   filePath: %q
-accessLog:
-  filePath: %q
-`, webAddr, adminAddr, filepath.Join(dir, "dynamic"), Alias, opts.ModuleName,
-		filepath.Join(dir, "traefik.log"), filepath.Join(dir, "access.log"))
+`, webAddr, adminAddr, filepath.Join(dir, "dynamic"), filepath.Join(dir, "traefik.log"))
+	if !opts.NoPlugin {
+		static += fmt.Sprintf(`experimental:
+  abortOnPluginFailure: true
+  localPlugins:
+    %s:
+      moduleName: %q
+`, Alias, opts.ModuleName)
+	}
+	if !opts.NoAccessLog {
+		static += fmt.Sprintf("accessLog:\n  filePath: %q\n", filepath.Join(dir, "access.log"))
+	}
 	if opts.DockerEndpoint != "" {
 		// The docker provider, under providers: above; it reads labels from
 		// the Docker Engine API at the endpoint.
@@ -66,10 +70,12 @@ accessLog:
 		web := fmt.Sprintf("  web:\n    address: %q\n", webAddr)
 		static = strings.Replace(static, web, fmt.Sprintf("%s    forwardedHeaders:\n      trustedIPs: %s\n", web, yamlList(opts.TrustedIPs)), 1)
 	}
-	if opts.Metrics {
+	if opts.Metrics || opts.Debug {
 		// api.debug serves /debug/pprof on the admin entry point, whose heap
 		// profile can force a garbage collection (CollectGarbage).
 		static = strings.Replace(static, "api:\n", "api:\n  debug: true\n", 1)
+	}
+	if opts.Metrics {
 		static += `metrics:
   prometheus:
     entryPoint: "traefik"

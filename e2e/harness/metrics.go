@@ -44,6 +44,43 @@ func (tr *Traefik) CollectGarbage() error {
 	return nil
 }
 
+// HeapInUse makes Traefik run a full garbage collection, as CollectGarbage
+// does, and returns the bytes of its Go heap in use afterwards
+// (runtime.MemStats.HeapInuse): what it still holds, unlike its resident
+// memory, which the Go runtime returns to the system only slowly.
+// Options.Debug or Metrics must be set.
+func (tr *Traefik) HeapInUse() (int64, error) {
+	resp, err := probe.Get("http://" + tr.adminAddr + "/debug/pprof/heap?gc=1&debug=1")
+	if err != nil {
+		return 0, fmt.Errorf("harness: heap in use: %w", err)
+	}
+	defer resp.Body.Close()
+	if resp.StatusCode != http.StatusOK {
+		return 0, fmt.Errorf("harness: heap in use: %s (is Options.Debug set?)", resp.Status)
+	}
+	return parseHeapInUse(io.LimitReader(resp.Body, 64<<20))
+}
+
+// parseHeapInUse finds the line "# HeapInuse = N" that ends the text form
+// of a Go heap profile, among its runtime.MemStats.
+func parseHeapInUse(r io.Reader) (int64, error) {
+	s := bufio.NewScanner(r)
+	s.Buffer(make([]byte, 64<<10), 1<<20)
+	for s.Scan() {
+		if v, ok := strings.CutPrefix(s.Text(), "# HeapInuse = "); ok {
+			n, err := strconv.ParseInt(v, 10, 64)
+			if err != nil {
+				return 0, fmt.Errorf("harness: heap in use: bad line %q", s.Text())
+			}
+			return n, nil
+		}
+	}
+	if err := s.Err(); err != nil {
+		return 0, fmt.Errorf("harness: heap in use: %w", err)
+	}
+	return 0, fmt.Errorf("harness: heap in use: no HeapInuse line in the heap profile")
+}
+
 // parseMetrics reads the Prometheus text exposition format: one sample a
 // line, "series value [timestamp]", with comment lines starting with "#".
 func parseMetrics(r io.Reader) (map[string]float64, error) {

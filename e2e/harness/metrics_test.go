@@ -31,3 +31,21 @@ weird{label="a } b"} 3 1700000000000
 		t.Error("parseMetrics(a line without a value) = nil error")
 	}
 }
+
+func TestParseHeapInUse(t *testing.T) {
+	tests := []struct {
+		text    string
+		want    int64
+		wantErr bool
+	}{
+		{"heap profile: 1: 2 [3: 4] @ heap/1048576\n\n# runtime.MemStats\n# Alloc = 10\n# HeapInuse = 12345678\n# Stack = 1\n", 12345678, false},
+		{"# runtime.MemStats\n# Alloc = 10\n", 0, true},
+		{"# HeapInuse = lots\n", 0, true},
+	}
+	for _, tt := range tests {
+		got, err := parseHeapInUse(strings.NewReader(tt.text))
+		if got != tt.want || (err != nil) != tt.wantErr {
+			t.Errorf("parseHeapInUse(%q) = %d, %v; want %d, error %v", tt.text, got, err, tt.want, tt.wantErr)
+		}
+	}
+}

@@ -6,11 +6,9 @@ import (
 	"net"
 	"net/http"
 	"os"
-	"os/exec"
 	"path/filepath"
 	"strconv"
 	"strings"
-	"syscall"
 	"testing"
 	"time"
 )
@@ -29,7 +27,7 @@ const (
 	reloadTimeout = 30 * time.Second
 	// stopTimeout bounds how long a stop waits after SIGTERM before SIGKILL.
 	stopTimeout  = 10 * time.Second
-	pollInterval = 50 * time.Millisecond
+	pollInterval = 10 * time.Millisecond
 
 	// sentinelHost is the host of the router the harness adds to every
 	// dynamic configuration to tell which one Traefik is serving.
@@ -52,6 +50,17 @@ type Options struct {
 	// Metrics enables Prometheus metrics and the debug endpoints (api.debug)
 	// on the admin entry point; see Metrics and CollectGarbage.
 	Metrics bool
+	// Debug enables the debug endpoints (api.debug: pprof, CollectGarbage)
+	// on the admin entry point without Prometheus metrics, which cost every
+	// request some time.
+	Debug bool
+	// NoPlugin runs a Traefik that neither stages nor declares the plugin:
+	// the Traefik a user without Gatehouse runs, to compare with.
+	NoPlugin bool
+	// NoAccessLog turns off the access log (access.log), which is on by
+	// default for the tests and off by default in Traefik: it costs every
+	// request a write.
+	NoAccessLog bool
 	// WebAddr is the address of the entry point "web", such as
 	// "127.0.0.1:8000"; "" picks a free port of 127.0.0.1.
 	WebAddr string
@@ -77,6 +86,10 @@ type Traefik struct {
 	Port int
 	// Dir is Traefik's working directory: its configuration and logs.
 	Dir string
+	// ServedAfter is how long after its process started Traefik first served
+	// the dynamic configuration (polled every 10 ms): plugin loading, every
+	// router's middlewares built, and the entry point open.
+	ServedAfter time.Duration
 
 	t          testing.TB // set by Start; nil after Launch
 	logf       func(format string, args ...any)
@@ -133,8 +146,10 @@ func launch(bin string, opts Options, started func(tr *Traefik)) (*Traefik, erro
 	if opts.Logf == nil {
 		opts.Logf = func(string, ...any) {}
 	}
-	if err := Stage(opts.PluginDir, opts.Dir, opts.ModuleName); err != nil {
-		return nil, err
+	if !opts.NoPlugin {
+		if err := Stage(opts.PluginDir, opts.Dir, opts.ModuleName); err != nil {
+			return nil, err
+		}
 	}
 	if err := os.MkdirAll(filepath.Join(opts.Dir, "dynamic"), 0o755); err != nil {
 		return nil, err
@@ -160,6 +175,17 @@ func launch(bin string, opts Options, started func(tr *Traefik)) (*Traefik, erro
 // Stop ends a Traefik started by Launch.
 func (tr *Traefik) Stop() {
 	tr.stopProcess()
+}
+
+// Pid returns the process ID of Traefik.
+func (tr *Traefik) Pid() int {
+	return tr.proc.cmd.Process.Pid
+}
+
+// AdminURL returns the URL of path on the admin entry point, where ping,
+// the API and, with Options.Debug or Metrics, /debug/pprof/ are served.
+func (tr *Traefik) AdminURL(path string) string {
+	return "http://" + tr.adminAddr + path
 }
 
 var errPortTaken = errors.New("a port was taken before Traefik bound it")
@@ -196,7 +222,8 @@ func (tr *Traefik) start(bin string, opts Options) error {
 	for _, name := range []string{"traefik.log", "access.log", "stdout.log"} {
 		os.Remove(filepath.Join(tr.Dir, name))
 	}
-	tr.proc, err = startProcess(bin, tr.Dir)
+	began := time.Now()
+	tr.proc, err = startProcess(tr.Dir, "stdout.log", bin, "--configFile="+filepath.Join(tr.Dir, "traefik.yml"))
 	if err != nil {
 		return err
 	}
@@ -207,6 +234,7 @@ func (tr *Traefik) start(bin string, opts Options) error {
 	if err := tr.waitFor(deadline, "first dynamic configuration served", tr.serving); err != nil {
 		return tr.startError(err)
 	}
+	tr.ServedAfter = time.Since(began)
 	tr.logProblems()
 	return nil
 }
@@ -256,6 +284,29 @@ func (tr *Traefik) Reload(yaml string) error {
 		return err
 	}
 	tr.logProblems()
+	return nil
+}
+
+// Apply replaces the dynamic configuration with yaml and returns once served
+// reports true, or an error after a bounded wait; served tells this
+// configuration from the last one, e.g. by a router's answer. Unlike
+// Reload it writes one file only, leaving the sentinel router as it was, so
+// that the file provider sees a single change and Traefik applies it at
+// once: the time Apply takes is the time Traefik takes.
+func (tr *Traefik) Apply(yaml string, served func() bool) error {
+	if err := tr.writeAtomic("dynamic.yml", yaml); err != nil {
+		return err
+	}
+	deadline := time.Now().Add(reloadTimeout)
+	for !served() {
+		if tr.proc.exited() {
+			return fmt.Errorf("Traefik exited (%v) before serving the configuration", tr.proc.waitErr)
+		}
+		if time.Now().After(deadline) {
+			return fmt.Errorf("timed out before the configuration was served")
+		}
+		time.Sleep(time.Millisecond)
+	}
 	return nil
 }
 
@@ -350,46 +401,6 @@ func freePort() (int, error) {
 	return l.Addr().(*net.TCPAddr).Port, nil
 }
 
-// process is a started Traefik and the outcome of waiting for it.
-type process struct {
-	cmd     *exec.Cmd
-	stdout  *os.File
-	done    chan struct{}
-	waitErr error
-}
-
-func startProcess(bin, dir string) (*process, error) {
-	stdout, err := os.Create(filepath.Join(dir, "stdout.log"))
-	if err != nil {
-		return nil, err
-	}
-	cmd := exec.Command(bin, "--configFile="+filepath.Join(dir, "traefik.yml"))
-	cmd.Dir = dir // local plugins are read from ./plugins-local
-	cmd.Stdout = stdout
-	cmd.Stderr = stdout
-	cmd.SysProcAttr = procAttr()
-	if err := cmd.Start(); err != nil {
-		stdout.Close()
-		return nil, err
-	}
-	p := &process{cmd: cmd, stdout: stdout, done: make(chan struct{})}
-	go func() {
-		p.waitErr = cmd.Wait()
-		stdout.Close()
-		close(p.done)
-	}()
-	return p, nil
-}
-
-func (p *process) exited() bool {
-	select {
-	case <-p.done:
-		return true
-	default:
-		return false
-	}
-}
-
 // stopProcess sends SIGTERM, then SIGKILL if Traefik is still running after
 // stopTimeout, and waits for it to exit.
 func (tr *Traefik) stopProcess() {
@@ -398,16 +409,8 @@ func (tr *Traefik) stopProcess() {
 		return
 	}
 	tr.proc = nil
-	if p.exited() {
-		return
-	}
-	p.cmd.Process.Signal(syscall.SIGTERM)
-	select {
-	case <-p.done:
-	case <-time.After(stopTimeout):
-		tr.logf("harness: Traefik still running %v after SIGTERM; killing it", stopTimeout)
-		p.cmd.Process.Kill()
-		<-p.done
+	if p.stop(stopTimeout) {
+		tr.logf("harness: Traefik still running %v after SIGTERM; killed it", stopTimeout)
 	}
 }
 

@@ -7,9 +7,10 @@
 // is called, shows a login form a browser or a person can fill in. The token
 // endpoint checks client authentication, single-use codes, the redirect URI
 // and PKCE, and answers refresh_token grants with rotating refresh tokens.
-// Knobs change the signed-in user, the signing algorithm and key, and bend
-// the ID token (nonce, issuer, audience, expiry) so tests can check that a
-// client refuses it.
+// Knobs change the signed-in user, the signing algorithm and key, whether
+// the access token carries the user's claims too, and bend the ID token
+// (nonce, issuer, audience, expiry) so tests can check that a client
+// refuses it.
 //
 // New starts one for a test; Start starts one on a chosen address without
 // a testing.TB, for the demo program and the real-Traefik suite.

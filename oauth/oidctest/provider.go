@@ -24,6 +24,7 @@ type Provider struct {
 	claims         map[string]any
 	users          []User
 	padding        int
+	userInAccess   bool
 	key            signingKey
 	kidSeq         int
 	emailInIDToken bool
@@ -167,6 +168,16 @@ func (p *Provider) SetPadding(n int) {
 	p.mu.Lock()
 	defer p.mu.Unlock()
 	p.padding = n
+}
+
+// SetUserClaimsInAccessToken decides whether the access token also carries
+// the user's claims (email, groups, preferred_username and the rest), as
+// Keycloak's and Entra ID's JWT access tokens do, or only its own (false,
+// the default): iss, aud, sub, iat, exp, azp, jti, scope and the padding.
+func (p *Provider) SetUserClaimsInAccessToken(in bool) {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	p.userInAccess = in
 }
 
 // SetAlgorithm switches to a new key with a new kid for alg: "RS256",

@@ -401,3 +401,22 @@ func TestIDTokenKnobs(t *testing.T) {
 		t.Errorf("ID token claims = %v, want no email, the overrides and a 100-byte pad", claims)
 	}
 }
+
+func TestUserClaimsInAccessToken(t *testing.T) {
+	for _, in := range []bool{false, true} {
+		p := New(t)
+		p.SetUserClaimsInAccessToken(in)
+		raw, _ := signIn(t, p)["access_token"].(string)
+		claims := parse(t, p, raw)
+		if claims["sub"] != "u-123" || claims["aud"] != "gatehouse" || claims["scope"] != "openid email profile" {
+			t.Errorf("SetUserClaimsInAccessToken(%v): access token = %v, want sub, aud and scope of its own", in, claims)
+		}
+		groups := joinStrings(claims["groups"])
+		if in && (groups != "admins staff" || claims["email"] != "alice@example.com" || claims["preferred_username"] != "alice") {
+			t.Errorf("SetUserClaimsInAccessToken(true): access token = %v, want the user's groups, email and preferred_username", claims)
+		}
+		if !in && (groups != "" || claims["email"] != nil) {
+			t.Errorf("SetUserClaimsInAccessToken(false): access token = %v, want no user claims", claims)
+		}
+	}
+}

@@ -58,6 +58,7 @@ func (p *Provider) issue(g grant) (map[string]any, error) {
 	now := p.now()
 	expiry := p.expiry
 	padding := p.padding
+	userInAccess := p.userInAccess
 	emailInIDToken := p.emailInIDToken
 	iss := p.issuer
 	if p.issuerOverride != "" {
@@ -98,7 +99,13 @@ func (p *Provider) issue(g grant) (map[string]any, error) {
 		common["pad"] = pad[:padding]
 	}
 
-	access := copyClaims(common)
+	access := map[string]any{}
+	if userInAccess {
+		access = copyClaims(user)
+	}
+	for k, v := range common {
+		access[k] = v
+	}
 	access["jti"] = jti
 	access["scope"] = "openid email profile"
 	accessToken, err := key.sign(access)

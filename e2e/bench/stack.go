@@ -1,0 +1,202 @@
+package bench
+
+import (
+	"crypto/rand"
+	"encoding/base64"
+	"fmt"
+	"strings"
+
+	"github.com/gatehouse-auth/gatehouse/e2e/harness"
+	"github.com/gatehouse-auth/gatehouse/oauth/oidctest"
+)
+
+// The routers of the comparison. Each answers on the host <name>.localhost
+// and sends what it lets through to the App.
+const (
+	// None is Traefik alone: no middleware.
+	None = "none"
+	// Gatehouse runs the plugin in the router's chain.
+	Gatehouse = "gatehouse"
+	// Forward asks oauth2-proxy through Traefik's forwardAuth middleware.
+	Forward = "forward"
+)
+
+// Host returns the host name the router answers on.
+func Host(router string) string {
+	return router + ".localhost"
+}
+
+// Stack is what runs beside Traefik: the identity provider, the app and
+// oauth2-proxy, all on 127.0.0.1, sharing one client and cookie secret.
+type Stack struct {
+	IdP   *oidctest.Provider
+	App   *App
+	Proxy *harness.OAuth2Proxy
+	// CookieSecret seals Gatehouse's and oauth2-proxy's cookies: base64url
+	// of 32 random bytes, a form both accept.
+	CookieSecret string
+}
+
+// Start starts a Stack; oauth2-proxy keeps its log in dir. On an error it
+// stops what it had started. Close stops it.
+func Start(dir string) (*Stack, error) {
+	s := &Stack{}
+	if err := s.start(dir); err != nil {
+		s.Close()
+		return nil, err
+	}
+	return s, nil
+}
+
+func (s *Stack) start(dir string) error {
+	secret := make([]byte, 32)
+	if _, err := rand.Read(secret); err != nil {
+		return fmt.Errorf("bench: cookie secret: %w", err)
+	}
+	s.CookieSecret = base64.URLEncoding.EncodeToString(secret)
+	var err error
+	if s.IdP, err = oidctest.Start("127.0.0.1:0"); err != nil {
+		return fmt.Errorf("bench: identity provider: %w", err)
+	}
+	if s.App, err = startApp(); err != nil {
+		return fmt.Errorf("bench: app: %w", err)
+	}
+	s.Proxy, err = harness.StartOAuth2Proxy(dir, oauth2ProxyFlags(s.IdP.Issuer(), s.CookieSecret)...)
+	return err
+}
+
+// oauth2ProxyFlags configures oauth2-proxy as its Traefik guide does for
+// ForwardAuth with a static upstream (--reverse-proxy, --upstream
+// static://202), with the options Gatehouse's middleware is given: the same
+// provider, client, cookie secret and email domain, identity headers on its
+// answers (--set-xauthrequest, --set-authorization-header), and straight to
+// the provider without a sign-in page. Everything else, request logging
+// included, is oauth2-proxy's default.
+func oauth2ProxyFlags(issuer, cookieSecret string) []string {
+	return []string{
+		"--provider=oidc",
+		"--oidc-issuer-url=" + issuer,
+		"--client-id=gatehouse",
+		"--client-secret=secret",
+		"--code-challenge-method=S256",
+		"--cookie-secret=" + cookieSecret,
+		"--cookie-secure=false",
+		"--email-domain=example.com",
+		"--upstream=static://202",
+		"--reverse-proxy=true",
+		"--set-xauthrequest=true",
+		"--set-authorization-header=true",
+		"--skip-provider-button=true",
+	}
+}
+
+// Close stops whatever of the Stack is running.
+func (s *Stack) Close() {
+	if s.Proxy != nil {
+		s.Proxy.Stop()
+	}
+	if s.App != nil {
+		s.App.Close()
+	}
+	if s.IdP != nil {
+		s.IdP.Close()
+	}
+}
+
+// Dynamic returns Traefik's dynamic configuration for the routers named
+// (None, Gatehouse, Forward), each on its Host. The gatehouse router runs
+// the plugin with the options oauth2-proxy is given (see oauth2ProxyFlags),
+// passing the identity to the app as X-Forwarded-* and Authorization
+// headers. The forward router is the layout of oauth2-proxy's Traefik
+// guide: forwardAuth to oauth2-proxy's static upstream, copying its
+// X-Auth-Request-* and Authorization headers onto the request, an errors
+// middleware sending a 401 or 403 to its sign-in page, and /oauth2/ on the
+// same host routed to oauth2-proxy. ForwardAuth calls oauth2-proxy directly,
+// as in a Compose file, not through Traefik.
+func (s *Stack) Dynamic(routers ...string) string {
+	var r, m strings.Builder
+	services := fmt.Sprintf("    app:\n      loadBalancer:\n        servers:\n          - url: %q\n", s.App.URL)
+	for _, name := range routers {
+		switch name {
+		case None:
+			writeRouter(&r, None, Host(None), "", "app")
+		case Gatehouse:
+			writeRouter(&r, Gatehouse, Host(Gatehouse), "gatehouse", "app")
+			m.WriteString(s.gatehouseMiddleware())
+		case Forward:
+			writeRouter(&r, Forward, Host(Forward), "oauth-errors, oauth-auth", "app")
+			fmt.Fprintf(&r, "    forward-oauth2:\n      entryPoints: [web]\n      rule: \"Host(`%s`) && PathPrefix(`/oauth2/`)\"\n      service: oauth2-proxy\n", Host(Forward))
+			fmt.Fprintf(&m, `    oauth-auth:
+      forwardAuth:
+        address: "http://%s/"
+        authResponseHeaders:
+          - X-Auth-Request-User
+          - X-Auth-Request-Email
+          - X-Auth-Request-Groups
+          - X-Auth-Request-Preferred-Username
+          - Authorization
+    oauth-errors:
+      errors:
+        status: ["401-403"]
+        service: oauth2-proxy
+        query: "/oauth2/sign_in?rd={url}"
+`, s.Proxy.Addr)
+			services += fmt.Sprintf("    oauth2-proxy:\n      loadBalancer:\n        servers:\n          - url: \"http://%s\"\n", s.Proxy.Addr)
+		default:
+			panic("bench: Dynamic: unknown router " + name)
+		}
+	}
+	return assemble(r.String(), m.String(), services)
+}
+
+// DynamicMany returns a dynamic configuration of n routers on the hosts
+// r0.localhost, r1.localhost, …, all to the app, all using one Gatehouse
+// middleware when withPlugin is set, else none.
+func (s *Stack) DynamicMany(n int, withPlugin bool) string {
+	var r, m strings.Builder
+	middleware := ""
+	if withPlugin {
+		middleware = "gatehouse"
+		m.WriteString(s.gatehouseMiddleware())
+	}
+	for i := 0; i < n; i++ {
+		name := fmt.Sprintf("r%d", i)
+		writeRouter(&r, name, name+".localhost", middleware, "app")
+	}
+	services := fmt.Sprintf("    app:\n      loadBalancer:\n        servers:\n          - url: %q\n", s.App.URL)
+	return assemble(r.String(), m.String(), services)
+}
+
+func (s *Stack) gatehouseMiddleware() string {
+	return fmt.Sprintf(`    gatehouse:
+      plugin:
+        %s:
+          oidcIssuerURL: %q
+          clientID: "gatehouse"
+          clientSecret: "secret"
+          cookieSecret: %q
+          cookieSecure: "false"
+          emailDomains: "example.com"
+          skipProviderButton: "true"
+          passAuthorizationHeader: "true"
+`, harness.Alias, s.IdP.Issuer(), s.CookieSecret)
+}
+
+// writeRouter writes a router on the entry point web for host; middlewares
+// is a comma-separated list of names, or "" for none.
+func writeRouter(b *strings.Builder, name, host, middlewares, service string) {
+	fmt.Fprintf(b, "    %s:\n      entryPoints: [web]\n      rule: \"Host(`%s`)\"\n", name, host)
+	if middlewares != "" {
+		fmt.Fprintf(b, "      middlewares: [%s]\n", middlewares)
+	}
+	fmt.Fprintf(b, "      service: %s\n", service)
+}
+
+// assemble puts the sections of a dynamic configuration together.
+func assemble(routers, middlewares, services string) string {
+	out := "http:\n  routers:\n" + routers
+	if middlewares != "" {
+		out += "  middlewares:\n" + middlewares
+	}
+	return out + "  services:\n" + services
+}
