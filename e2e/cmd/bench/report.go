@@ -3,6 +3,7 @@ package main
 import (
 	"fmt"
 	"io"
+	"os"
 	"runtime"
 	"sort"
 	"strings"
@@ -18,6 +19,10 @@ type results struct {
 	s     settings
 	began time.Time
 	took  time.Duration
+	// load is the system's load average over the minute before the run
+	// began, as /proc/loadavg says ("" where there is none): other work
+	// on the machine skews every figure.
+	load string
 	// tokens is the size of the default session's ID and access tokens.
 	tokens   int
 	sessions map[string]bench.Session
@@ -72,6 +77,7 @@ func newResults(s settings) results {
 	return results{
 		s:       s,
 		began:   time.Now(),
+		load:    loadAverage(),
 		signIn:  map[string][]time.Duration{},
 		rounds:  map[string][]wrkResult{},
 		memRate: map[string]float64{},
@@ -85,7 +91,8 @@ func (r *results) write(out io.Writer) {
 		mode = "SMOKE run (figures not meaningful)"
 	}
 	fmt.Fprintf(out, "\nGatehouse benchmark, %s, %s: Traefik v3.6.12, oauth2-proxy v7.15.6, wrk -t2 -c16,\n", mode, r.began.UTC().Format("2006-01-02 15:04 UTC"))
-	fmt.Fprintf(out, "%d round(s) of %v per router, %d CPUs; took %v.\n", r.s.rounds, r.s.round, runtime.NumCPU(), r.took.Round(time.Second))
+	fmt.Fprintf(out, "%d round(s) of %v per router, %d CPUs, load average %s at the start; took %v.\n",
+		r.s.rounds, r.s.round, runtime.NumCPU(), r.load, r.took.Round(time.Second))
 	fmt.Fprintf(out, "Every router sends GET / to the same app (200, 3 bytes); gatehouse and forward with a signed-in session\n")
 	fmt.Fprintf(out, "(ID and access tokens of %d bytes). Latencies are wrk's, including wrk's own time on the same CPUs.\n", r.tokens)
 
@@ -175,6 +182,19 @@ func (r *results) write(out io.Writer) {
 	}
 	w.Flush()
 	fmt.Fprintln(out, "Bytes are name=value of every session cookie; target: gatehouse no larger, in bytes and in cookies.")
+}
+
+// loadAverage returns the system's load average over the last minute, or
+// "unknown" where /proc/loadavg is missing.
+func loadAverage() string {
+	b, err := os.ReadFile("/proc/loadavg")
+	if err != nil {
+		return "unknown"
+	}
+	if fields := strings.Fields(string(b)); len(fields) > 0 {
+		return fields[0]
+	}
+	return "unknown"
 }
 
 // allRouters returns the routers of the comparison, in the order they are

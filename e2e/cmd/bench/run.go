@@ -39,6 +39,9 @@ func run(s settings, out io.Writer) error {
 		return err
 	}
 	b := &benchmark{s: s, res: newResults(s)}
+	if load, err := strconv.ParseFloat(b.res.load, 64); err == nil && load > 1 {
+		progress("WARNING: the load average is %s: other work on this machine skews the figures", b.res.load)
+	}
 	progress("starting the identity provider, the app and oauth2-proxy (installed first if needed)")
 	var err error
 	if b.stack, err = bench.Start(filepath.Join(s.dir, "oauth2-proxy")); err != nil {

@@ -70,11 +70,17 @@ function request()
 end
 `
 
+// wrkTimeout is how long wrk waits for a response before counting a
+// timeout: far longer than any answer takes, even on a machine busy with
+// other work, so that a timeout means a request that hung.
+const wrkTimeout = "10s"
+
 // runWrk runs wrk with the benchmark's connections and threads for l and
 // returns its report. A run with any response not 2xx or 3xx, or any
-// socket error, is an error; dir receives the rotate script when needed.
+// socket error (timeouts included), is an error; dir receives the rotate
+// script when needed.
 func runWrk(l load, dir string) (wrkResult, error) {
-	args := []string{"-t2", "-c16", "-d" + wrkDuration(l.duration), "--latency"}
+	args := []string{"-t2", "-c16", "-d" + wrkDuration(l.duration), "--timeout", wrkTimeout, "--latency"}
 	if l.cookieFile != "" {
 		script := filepath.Join(dir, "rotate.lua")
 		if err := os.WriteFile(script, []byte(rotateScript), 0o644); err != nil {
