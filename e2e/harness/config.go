@@ -10,9 +10,9 @@ import (
 // directory dir: the entry point "web" on webAddr; ping and the API on the
 // entry point "traefik" at adminAddr; the file provider watching dir/dynamic;
 // the plugin at dir/plugins-local declared under Alias, with a plugin that
-// fails to load stopping Traefik (unless opts.NoPlugin); DEBUG logs (where a
-// plugin's stdout goes) and access logs (unless opts.NoAccessLog) in files
-// under dir.
+// fails to load stopping Traefik (unless opts.NoPlugin); logs at
+// opts.LogLevel (DEBUG by default) and access logs (unless opts.NoAccessLog)
+// in files under dir.
 func staticConfig(dir, webAddr, adminAddr string, opts Options) string {
 	static := fmt.Sprintf(`# Written by the e2e harness.
 global:
@@ -40,10 +40,10 @@ providers:
     directory: %q
     watch: true
 log:
-  level: "DEBUG"
+  level: %q
   noColor: true
   filePath: %q
-`, webAddr, adminAddr, filepath.Join(dir, "dynamic"), filepath.Join(dir, "traefik.log"))
+`, webAddr, adminAddr, filepath.Join(dir, "dynamic"), logLevel(opts), filepath.Join(dir, "traefik.log"))
 	if !opts.NoPlugin {
 		static += fmt.Sprintf(`experimental:
   abortOnPluginFailure: true
@@ -82,6 +82,14 @@ log:
 `
 	}
 	return static
+}
+
+// logLevel returns the log level opts asks for, DEBUG by default.
+func logLevel(opts Options) string {
+	if opts.LogLevel == "" {
+		return "DEBUG"
+	}
+	return opts.LogLevel
 }
 
 // yamlList returns list as a YAML flow sequence of quoted strings.

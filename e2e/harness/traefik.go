@@ -61,6 +61,11 @@ type Options struct {
 	// default for the tests and off by default in Traefik: it costs every
 	// request a write.
 	NoAccessLog bool
+	// LogLevel is Traefik's log level; "" means DEBUG, which the tests
+	// read when they fail. At DEBUG Traefik writes a line for every request
+	// it balances, a cost a benchmark must not measure: it runs with
+	// ERROR, Traefik's default.
+	LogLevel string
 	// WebAddr is the address of the entry point "web", such as
 	// "127.0.0.1:8000"; "" picks a free port of 127.0.0.1.
 	WebAddr string

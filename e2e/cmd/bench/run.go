@@ -77,6 +77,7 @@ func (b *benchmark) launch(name string, opts harness.Options) (*harness.Traefik,
 	}
 	opts.Debug = true
 	opts.NoAccessLog = true
+	opts.LogLevel = "ERROR"
 	opts.Logf = progress
 	tr, err := harness.Launch(opts)
 	if err != nil {
