@@ -101,34 +101,6 @@ func cookieKey(r *http.Request) string {
 	return string(sum[:])
 }
 
-// cachedAccess returns the access the cache holds for r's cookies, or nil.
-// It answers nil for a middleware with skip rules: a request they let
-// through goes to the app without identity headers, so guard decides. The
-// warm path of ServeHTTP: one function, calling none of the middleware's
-// methods.
-func cachedAccess(g *Gatehouse, r *http.Request) *access {
-	if g.cfg.mayskip {
-		return nil
-	}
-	lines := r.Header["Cookie"]
-	if len(lines) != 1 {
-		return nil
-	}
-	sum := sha256.Sum256([]byte(lines[0]))
-	key := string(sum[:])
-	c := g.cache
-	c.mu.Lock()
-	a := c.entries[key]
-	c.mu.Unlock()
-	if a == nil || !g.now().Before(a.until) {
-		return nil
-	}
-	if g.keys != nil && a.codec != g.codecEpoch() {
-		return nil
-	}
-	return a
-}
-
 // get returns key's entry when it is still good at now for the cookie
 // secret generation codec, and nil otherwise (deleting an entry past its
 // time).

@@ -185,3 +185,13 @@ func TestSessionCacheIsBounded(t *testing.T) {
 		t.Errorf("bytes after replacing an entry = %d, want %d", c.bytes, 3*(cacheBytes/4)+1)
 	}
 }
+
+func TestCacheKeepsCookiesWithoutStripAuthCookies(t *testing.T) {
+	env := newTestEnv(t, func(c *Config) { c.StripAuthCookies = false })
+	env.signIn("/")
+	for i := 0; i < 2; i++ {
+		if _, _, cookies := appGot(env, "/", nil); !strings.Contains(cookies, "_oauth2_proxy=") {
+			t.Errorf("request %d with stripAuthCookies off reached the app with cookies %q, want the session cookie among them", i+1, cookies)
+		}
+	}
+}

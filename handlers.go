@@ -69,10 +69,13 @@ func (g *Gatehouse) guard(w http.ResponseWriter, r *http.Request, o origin.Reque
 // does not set. No client has a reason to send one.
 func stripIdentity(g *Gatehouse, r *http.Request) error {
 	if stripOwned(g.headers, r.Header) && g.cfg.reverseProxy {
-		return fmt.Errorf("%w: the request carries its own copy of an identity header", errBadRequest)
+		return errForgedIdentity
 	}
 	return nil
 }
+
+// errForgedIdentity is stripIdentity's refusal.
+var errForgedIdentity = fmt.Errorf("%w: the request carries its own copy of an identity header", errBadRequest)
 
 // forward hands r to the app, or answers it with the static upstream's
 // status. a is nil for a request a skip rule let through. A function, not a

@@ -50,7 +50,7 @@ type settings struct {
 	allowedGroups      []string
 	skipAuth           []routeRule
 	skipPreflight      bool
-	mayskip            bool // skipPreflight or skipAuth: a request may skip the session
+	warm               bool // ServeHTTP's warm path applies: no skip rule, no static upstream
 	apiRoutes          []*regexp.Regexp
 	skipProviderButton bool
 
@@ -187,10 +187,10 @@ func newSettings(c *Config) (*settings, error) {
 		p.addf("redirectURL", "path must be proxyPrefix + \"/callback\" (%s/callback), got %q", s.proxyPrefix, redirect.Path)
 	}
 	s.skipAuth = checkSkipAuthRoutes(&p, c.SkipAuthRoutes)
-	s.mayskip = s.skipPreflight || len(s.skipAuth) > 0
 	s.apiRoutes = checkRegexps(&p, "apiRoutes", c.APIRoutes)
 	s.authResponseHeaders = checkHeaderNames(&p, c.AuthResponseHeaders)
 	s.staticStatus = checkUpstream(&p, c.Upstream)
+	s.warm = !s.skipPreflight && len(s.skipAuth) == 0 && s.staticStatus == 0
 	// {id_token} is not URL syntax: check the URL with a token in its place.
 	if _, u := checkURL(&p, "backendLogoutURL", strings.ReplaceAll(c.BackendLogoutURL, idTokenPlaceholder, "token"), false); u != nil {
 		s.backendLogoutURL = strings.TrimSpace(c.BackendLogoutURL)
