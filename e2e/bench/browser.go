@@ -205,12 +205,12 @@ func (b *Browser) CheckIdentity(router string, session Session, email string) er
 	}
 	var user, mail string
 	switch router {
-	case None:
+	case None, Noop:
 		if len(got) > 0 {
-			return fmt.Errorf("bench: the app received identity headers %v through the router none", names(got))
+			return fmt.Errorf("bench: the app received identity headers %v through the router %s", names(got), router)
 		}
 		return nil
-	case Gatehouse:
+	case Gatehouse, Reference:
 		user, mail = "X-Forwarded-User", "X-Forwarded-Email"
 	case Forward:
 		user, mail = "X-Auth-Request-User", "X-Auth-Request-Email"

@@ -4,6 +4,10 @@ import (
 	"crypto/rand"
 	"encoding/base64"
 	"fmt"
+	"net/http"
+	"path/filepath"
+	"runtime"
+	"strconv"
 	"strings"
 
 	"github.com/gatehouse-auth/gatehouse/e2e/harness"
@@ -19,7 +23,33 @@ const (
 	Gatehouse = "gatehouse"
 	// Forward asks oauth2-proxy through Traefik's forwardAuth middleware.
 	Forward = "forward"
+	// Noop runs the reference plugin (bench/reference) that only calls the
+	// next handler: what Yaegi costs a plugin that does nothing.
+	Noop = "noop"
+	// Reference runs the reference plugin doing the least a warm request
+	// needs: a map lookup of the Cookie header, the identity headers set,
+	// the Cookie header removed.
+	Reference = "reference"
 )
+
+// ReferenceAlias is the reference plugin's name in Traefik's configuration.
+const ReferenceAlias = "reference"
+
+// ReferencePlugin returns the reference plugin's module, the directory
+// reference beside this file, to stage beside Gatehouse.
+func ReferencePlugin() harness.LocalPlugin {
+	_, file, _, _ := runtime.Caller(0)
+	return harness.LocalPlugin{
+		Alias:      ReferenceAlias,
+		Dir:        filepath.Join(filepath.Dir(file), "reference"),
+		ModuleName: "github.com/gatehouse-auth/reference",
+	}
+}
+
+// ReferenceSession is the one session the reference plugin knows: a
+// cookie of the size of Gatehouse's for the benchmark's tokens (1,646
+// bytes), so that Traefik and wrk carry the same bytes for both.
+var ReferenceSession = Session{Cookies: []*http.Cookie{{Name: "session", Value: strings.Repeat("r", 1638)}}}
 
 // Host returns the host name the router answers on.
 func Host(router string) string {
@@ -123,6 +153,10 @@ func (s *Stack) Dynamic(routers ...string) string {
 		case Gatehouse:
 			writeRouter(&r, Gatehouse, Host(Gatehouse), "gatehouse", "app")
 			m.WriteString(s.gatehouseMiddleware())
+		case Noop, Reference:
+			writeRouter(&r, name, Host(name), name, "app")
+			fmt.Fprintf(&m, "    %s:\n      plugin:\n        %s:\n          noop: %q\n          cookie: %q\n          user: \"u-reference\"\n          email: %q\n",
+				name, ReferenceAlias, strconv.FormatBool(name == Noop), ReferenceSession.Header(), Email)
 		case Forward:
 			writeRouter(&r, Forward, Host(Forward), "oauth-errors, oauth-auth", "app")
 			fmt.Fprintf(&r, "    forward-oauth2:\n      entryPoints: [web]\n      rule: \"Host(`%s`) && PathPrefix(`/oauth2/`)\"\n      service: oauth2-proxy\n", Host(Forward))

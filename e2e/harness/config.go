@@ -51,6 +51,9 @@ log:
     %s:
       moduleName: %q
 `, Alias, opts.ModuleName)
+		for _, p := range opts.ExtraPlugins {
+			static += fmt.Sprintf("    %s:\n      moduleName: %q\n", p.Alias, p.ModuleName)
+		}
 	}
 	if !opts.NoAccessLog {
 		static += fmt.Sprintf("accessLog:\n  filePath: %q\n", filepath.Join(dir, "access.log"))

@@ -61,6 +61,9 @@ type Options struct {
 	// default for the tests and off by default in Traefik: it costs every
 	// request a write.
 	NoAccessLog bool
+	// ExtraPlugins are local plugins staged and declared beside this
+	// repository's (and only with it, not with NoPlugin).
+	ExtraPlugins []LocalPlugin
 	// LogLevel is Traefik's log level; "" means DEBUG, which the tests
 	// read when they fail. At DEBUG Traefik writes a line for every request
 	// it balances, a cost a benchmark must not measure: it runs with
@@ -79,6 +82,12 @@ type Options struct {
 	Dir string
 	// Logf receives the harness's notes; nil discards them.
 	Logf func(format string, args ...any)
+}
+
+// LocalPlugin is a plugin module in a directory, declared to Traefik under
+// an alias.
+type LocalPlugin struct {
+	Alias, Dir, ModuleName string
 }
 
 // Traefik is a Traefik process started by Start or Launch, with the plugin
@@ -154,6 +163,11 @@ func launch(bin string, opts Options, started func(tr *Traefik)) (*Traefik, erro
 	if !opts.NoPlugin {
 		if err := Stage(opts.PluginDir, opts.Dir, opts.ModuleName); err != nil {
 			return nil, err
+		}
+		for _, p := range opts.ExtraPlugins {
+			if err := Stage(p.Dir, opts.Dir, p.ModuleName); err != nil {
+				return nil, err
+			}
 		}
 	}
 	if err := os.MkdirAll(filepath.Join(opts.Dir, "dynamic"), 0o755); err != nil {

@@ -27,7 +27,7 @@ func (b *benchmark) startupsAndMemory() error {
 	for i := 1; i <= b.s.startups; i++ {
 		last := i == b.s.startups
 		progress("start %d of %d: Traefik without the plugin", i, b.s.startups)
-		bare, err := b.launch("traefik-bare", harness.Options{NoPlugin: true, Dynamic: b.stack.Dynamic(bench.None)})
+		bare, err := b.launch("traefik-bare", harness.Options{NoPlugin: true, Debug: true, Dynamic: b.stack.Dynamic(bench.None)})
 		if err != nil {
 			return err
 		}
@@ -41,7 +41,7 @@ func (b *benchmark) startupsAndMemory() error {
 		}
 
 		progress("start %d of %d: Traefik with the plugin", i, b.s.startups)
-		plugin, err := b.launch("traefik-plugin", harness.Options{Dynamic: b.stack.Dynamic(bench.Gatehouse)})
+		plugin, err := b.launch("traefik-plugin", harness.Options{Debug: true, Dynamic: b.stack.Dynamic(bench.Gatehouse)})
 		if err != nil {
 			return err
 		}

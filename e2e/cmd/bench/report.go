@@ -117,6 +117,8 @@ func (r *results) write(out io.Writer) {
 	g, n, f := med[bench.Gatehouse], med[bench.None], med[bench.Forward]
 	w = table(out)
 	fmt.Fprintf(w, "gatehouse / none\t%.2f\t(target ≥ 0.75)\n", ratio(g.rate, n.rate))
+	fmt.Fprintf(w, "noop / none\t%.2f\t(a plugin that only calls next: Yaegi's own cost)\n", ratio(med[bench.Noop].rate, n.rate))
+	fmt.Fprintf(w, "reference / none\t%.2f\t(a plugin doing only a warm request's map lookup and header writes)\n", ratio(med[bench.Reference].rate, n.rate))
 	fmt.Fprintf(w, "gatehouse / forward\t%.2f\t(target ≥ 3.5)\n", ratio(g.rate, f.rate))
 	fmt.Fprintf(w, "p99 added over none\tgatehouse %s, forward %s\t(target for gatehouse ≤ 1ms)\n", signedMs(g.p99-n.p99), signedMs(f.p99-n.p99))
 	fmt.Fprintf(w, "complete sign-in\tgatehouse %s, forward %s\t(median of %d: a new browser through Traefik, the provider, the callback, to the app)\n",
@@ -200,7 +202,7 @@ func loadAverage() string {
 // allRouters returns the routers of the comparison, in the order they are
 // driven in each round.
 func allRouters() []string {
-	return []string{bench.None, bench.Gatehouse, bench.Forward}
+	return []string{bench.None, bench.Noop, bench.Reference, bench.Gatehouse, bench.Forward}
 }
 
 func table(out io.Writer) *tabwriter.Writer {

@@ -65,8 +65,11 @@ func progress(format string, args ...any) {
 }
 
 // launch starts a Traefik in the working directory name under the run's
-// directory, with the debug endpoints and without the access log, and
-// checks that it reports no problem with its configuration.
+// directory, without the access log and at Traefik's default log level, and
+// checks that it reports no problem with its configuration. opts.Debug
+// turns on the debug endpoints, which also make Traefik record every
+// blocking event (api.debug sets runtime.SetBlockProfileRate(1)): a cost
+// on every request, so the rounds run without them unless -cpuprofile.
 func (b *benchmark) launch(name string, opts harness.Options) (*harness.Traefik, error) {
 	opts.Dir = filepath.Join(b.s.dir, name)
 	if err := os.RemoveAll(opts.Dir); err != nil {
@@ -75,7 +78,7 @@ func (b *benchmark) launch(name string, opts harness.Options) (*harness.Traefik,
 	if err := os.MkdirAll(opts.Dir, 0o755); err != nil {
 		return nil, err
 	}
-	opts.Debug = true
+	opts.ExtraPlugins = []harness.LocalPlugin{bench.ReferencePlugin()}
 	opts.NoAccessLog = true
 	opts.LogLevel = "ERROR"
 	opts.Logf = progress
@@ -95,7 +98,7 @@ func (b *benchmark) launch(name string, opts harness.Options) (*harness.Traefik,
 // size, and the cookie comparison with oauth2-proxy.
 func (b *benchmark) throughput() error {
 	progress("starting Traefik with the routers none, gatehouse and forward")
-	tr, err := b.launch("traefik", harness.Options{Dynamic: b.stack.Dynamic(allRouters()...)})
+	tr, err := b.launch("traefik", harness.Options{Dynamic: b.stack.Dynamic(allRouters()...), Debug: b.s.cpuProfile != ""})
 	if err != nil {
 		return err
 	}
@@ -121,6 +124,8 @@ func (b *benchmark) throughput() error {
 			sessions[r] = s
 		}
 	}
+	sessions[bench.Noop] = bench.ReferenceSession
+	sessions[bench.Reference] = bench.ReferenceSession
 	b.res.sessions = sessions
 	for _, r := range allRouters() {
 		if err := browser.CheckIdentity(r, sessions[r], bench.Email); err != nil {

@@ -1,0 +1,3 @@
+module github.com/gatehouse-auth/reference
+
+go 1.22
