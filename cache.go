@@ -13,13 +13,14 @@ import (
 const (
 	// cacheEntries bounds how many sessions one middleware remembers.
 	cacheEntries = 10000
-	// cacheBytes bounds the bytes of header values, cookies and identity
-	// they hold, and so their memory when the tokens are passed on and
-	// large.
-	cacheBytes = 8 << 20
-	// entryOverhead is what an entry costs besides its strings, roughly:
-	// the map slot, the structs and the slices, as Yaegi lays them out.
-	entryOverhead = 512
+	// cacheBytes bounds the heap the entries take, as size estimates it:
+	// 10,000 sessions of the usual size fit.
+	cacheBytes = 16 << 20
+	// entryOverhead is what an entry costs besides its strings: the map
+	// slot, the structs and the slices as Yaegi lays them out, and the
+	// strings' headers. Measured in Traefik: 10,000 entries of a 1 KB
+	// session took 14–15 MiB of heap, about 1.45 KiB each.
+	entryOverhead = 1024
 )
 
 // access is what serving a signed-in, authorized session takes, prepared
