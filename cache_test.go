@@ -3,7 +3,6 @@ package gatehouse
 import (
 	"fmt"
 	"net/http"
-	"path/filepath"
 	"strings"
 	"testing"
 	"time"
@@ -127,12 +126,7 @@ func TestSignOutForgetsTheCachedSession(t *testing.T) {
 }
 
 func TestCookieSecretFileChangeVoidsTheCache(t *testing.T) {
-	path := filepath.Join(t.TempDir(), "cookie-secrets")
-	writeSecretFile(t, path, testCookieSecret+"\n")
-	env := newTestEnv(t, func(c *Config) {
-		c.CookieSecret = nil
-		c.CookieSecretFile = path
-	})
+	env, path := newSecretFileEnv(t)
 	env.signIn("/")
 	json := http.Header{"Accept": {"application/json"}}
 	if status, _, _ := appGot(env, "/", json); status != http.StatusOK {

@@ -83,13 +83,21 @@ func TestFileKeysWithoutAGoodFile(t *testing.T) {
 	}
 }
 
-func TestCookieSecretFileSignIn(t *testing.T) {
+// newSecretFileEnv starts an environment whose cookie secret is read from a
+// cookieSecretFile holding testCookieSecret, and returns the file's path.
+func newSecretFileEnv(t *testing.T) (*testEnv, string) {
+	t.Helper()
 	path := filepath.Join(t.TempDir(), "cookie-secrets")
 	writeSecretFile(t, path, testCookieSecret+"\n")
 	env := newTestEnv(t, func(c *Config) {
 		c.CookieSecret = nil
 		c.CookieSecretFile = path
 	})
+	return env, path
+}
+
+func TestCookieSecretFileSignIn(t *testing.T) {
+	env, path := newSecretFileEnv(t)
 	env.signIn("/")
 	if resp, _ := env.do(http.MethodGet, env.url("/"), nil); resp.StatusCode != http.StatusOK {
 		t.Errorf("signed-in request with cookieSecretFile = %d, want 200", resp.StatusCode)
