@@ -74,6 +74,11 @@ func newTestEnvWith(t *testing.T, idp *oidctest.Provider, edit func(c *Config)) 
 		t.Fatalf("New: %v", err)
 	}
 	env.g = g
+	// The OS may give a later test's provider this one's port, hence the
+	// same issuer and refresh scope: its middlewares would then share this
+	// test's refresh group, and its clock. The scope ends with the test.
+	scope := refreshScope(cookieBinding(g.cfg.issuerURL, g.cfg.clientID), g.cfg.cookieName)
+	t.Cleanup(func() { refreshGroups.drop(scope) })
 	env.srv = httptest.NewServer(g)
 	t.Cleanup(func() { env.srv.Close() })
 	env.jar, _ = cookiejar.New(nil)
@@ -256,4 +261,12 @@ func (b *syncBuffer) String() string {
 	b.mu.Lock()
 	defer b.mu.Unlock()
 	return b.buf.String()
+}
+
+// drop forgets scope's group, for tests: a middleware built afterwards for
+// the same scope gets a new one.
+func (r *groupRegistry) drop(scope string) {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	delete(r.groups, scope)
 }
