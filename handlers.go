@@ -45,7 +45,7 @@ func (g *Gatehouse) endpoint(path string) handlerFunc {
 // sign in.
 func (g *Gatehouse) guard(w http.ResponseWriter, r *http.Request, o origin.Request) error {
 	if g.cfg.skipsAuth(o) {
-		forward(g, w, r, nil)
+		g.forward(w, r, nil)
 		return nil
 	}
 	a, err := g.signedIn(w, r)
@@ -56,7 +56,7 @@ func (g *Gatehouse) guard(w http.ResponseWriter, r *http.Request, o origin.Reque
 	if err != nil {
 		return err
 	}
-	forward(g, w, r, a)
+	g.forward(w, r, a)
 	return nil
 }
 
@@ -67,7 +67,7 @@ func (g *Gatehouse) guard(w http.ResponseWriter, r *http.Request, o origin.Reque
 // removes the exact names of its authResponseHeaders but (up to v3.6.12 at
 // least) passes X_Auth_Request_User on, and nginx passes every header it
 // does not set. No client has a reason to send one.
-func stripIdentity(g *Gatehouse, r *http.Request) error {
+func (g *Gatehouse) stripIdentity(r *http.Request) error {
 	if stripOwned(g.headers, r.Header) && g.cfg.reverseProxy {
 		return errForgedIdentity
 	}
@@ -78,9 +78,8 @@ func stripIdentity(g *Gatehouse, r *http.Request) error {
 var errForgedIdentity = fmt.Errorf("%w: the request carries its own copy of an identity header", errBadRequest)
 
 // forward hands r to the app, or answers it with the static upstream's
-// status. a is nil for a request a skip rule let through. A function, not a
-// method: it is on the warm path (see ServeHTTP).
-func forward(g *Gatehouse, w http.ResponseWriter, r *http.Request, a *access) {
+// status. a is nil for a request a skip rule let through.
+func (g *Gatehouse) forward(w http.ResponseWriter, r *http.Request, a *access) {
 	if g.cfg.staticStatus != 0 {
 		if a != nil {
 			setFields(w.Header(), a.response)
@@ -287,7 +286,7 @@ func (g *Gatehouse) endSessionURL(r *http.Request, idToken, target string) strin
 // refreshed or re-sealed comes back as Set-Cookie, which nginx passes on with
 // auth_request_set.
 func (g *Gatehouse) auth(w http.ResponseWriter, r *http.Request, o origin.Request) error {
-	if err := stripIdentity(g, r); err != nil {
+	if err := g.stripIdentity(r); err != nil {
 		return err
 	}
 	if g.cfg.skipsAuth(o) {
