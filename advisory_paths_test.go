@@ -1,11 +1,11 @@
 package gatehouse
 
 import (
-	"bufio"
-	"net"
 	"net/http"
 	"strings"
 	"testing"
+
+	"github.com/gatehouse-auth/gatehouse/internal/rawhttp"
 )
 
 // dotSegmentPaths are requests for /admin that start with a skipped prefix,
@@ -109,7 +109,7 @@ func TestAdvisoryGHSA_f52w_8j3h_j724(t *testing.T) {
 		}
 		for _, target := range targets {
 			before := env.appCount()
-			status := rawRequest(t, env, "GET "+target+" HTTP/1.1\r\nHost: app.example\r\nAccept: application/json\r\nConnection: close\r\n\r\n")
+			status := rawhttp.Status(t, strings.TrimPrefix(env.srv.URL, "http://"), "GET "+target+" HTTP/1.1\r\nHost: app.example\r\nAccept: application/json\r\nConnection: close\r\n\r\n")
 			if status/100 == 2 || env.appCount() != before {
 				t.Errorf("opaque request-target %q (Traefik's path sanitizing: %v) = %d (app reached %d times), want it refused",
 					target, traefik, status, env.appCount()-before)
@@ -132,26 +132,6 @@ func sanitizeLikeTraefik(env *testEnv) {
 		r2.RequestURI = r2.URL.RequestURI()
 		next.ServeHTTP(w, r2)
 	})
-}
-
-// rawRequest writes request to env's server as is and returns the status of
-// the answer.
-func rawRequest(t *testing.T, env *testEnv, request string) int {
-	t.Helper()
-	conn, err := net.Dial("tcp", strings.TrimPrefix(env.srv.URL, "http://"))
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer conn.Close()
-	if _, err := conn.Write([]byte(request)); err != nil {
-		t.Fatal(err)
-	}
-	resp, err := http.ReadResponse(bufio.NewReader(conn), nil)
-	if err != nil {
-		t.Fatalf("reading the answer to %q: %v", request, err)
-	}
-	resp.Body.Close()
-	return resp.StatusCode
 }
 
 // TestAdvisoryGHSA_7rh7_c77v_6434 replays oauth2-proxy GHSA-7rh7-c77v-6434

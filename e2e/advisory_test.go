@@ -9,14 +9,13 @@ package e2e
 // of each test function says what Gatehouse must do.
 
 import (
-	"bufio"
 	"fmt"
-	"net"
 	"net/http"
 	"strings"
 	"testing"
 
 	"github.com/gatehouse-auth/gatehouse/e2e/harness"
+	"github.com/gatehouse-auth/gatehouse/internal/rawhttp"
 	"github.com/gatehouse-auth/gatehouse/oauth/oidctest"
 )
 
@@ -255,7 +254,7 @@ func TestAdvisoryInChainThroughTraefik(t *testing.T) {
 		for _, target := range []string{"http:http://neg.localhost/admin/secret", "http:%2Fadmin/secret"} {
 			n++
 			before := app.count()
-			status := rawStatus(t, tr.Addr, "GET "+target+" HTTP/1.1\r\nHost: neg.localhost:"+fmt.Sprint(tr.Port)+
+			status := rawhttp.Status(t, tr.Addr, "GET "+target+" HTTP/1.1\r\nHost: neg.localhost:"+fmt.Sprint(tr.Port)+
 				"\r\nAccept: application/json\r\nConnection: close\r\n\r\n")
 			if status/100 == 2 || app.count() != before {
 				t.Errorf("opaque request-target %q: %d, app reached %d times; want it refused", target, status, app.count()-before)
@@ -284,25 +283,6 @@ func TestAdvisoryInChainThroughTraefik(t *testing.T) {
 		}
 	})
 	t.Logf("%d hostile requests tried through Traefik", n)
-}
-
-// rawStatus writes request to addr as is and returns the answer's status.
-func rawStatus(t *testing.T, addr, request string) int {
-	t.Helper()
-	conn, err := net.Dial("tcp", addr)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer conn.Close()
-	if _, err := conn.Write([]byte(request)); err != nil {
-		t.Fatal(err)
-	}
-	resp, err := http.ReadResponse(bufio.NewReader(conn), nil)
-	if err != nil {
-		t.Fatalf("reading the answer to %q: %v", request, err)
-	}
-	resp.Body.Close()
-	return resp.StatusCode
 }
 
 // forwardAuthBack is the Traefik that answers ForwardAuth: Gatehouse with
