@@ -8,32 +8,11 @@ import (
 	"sync/atomic"
 	"testing"
 	"time"
+
+	"github.com/gatehouse-auth/gatehouse/internal/testclock"
 )
 
-// epoch is the fixed time the tests' clocks start at.
-var epoch = time.Date(2030, 1, 2, 3, 4, 5, 0, time.UTC)
-
-// clock is a settable clock.
-type clock struct {
-	mu  sync.Mutex
-	now time.Time
-}
-
-func newClock() *clock { return &clock{now: epoch} }
-
-func (c *clock) Now() time.Time {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	return c.now
-}
-
-func (c *clock) Advance(d time.Duration) {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	c.now = c.now.Add(d)
-}
-
-func newGroup(c *clock) *Group {
+func newGroup(c *testclock.Clock) *Group {
 	return New(func() time.Time { return c.Now() })
 }
 
@@ -92,7 +71,7 @@ func counted(n *atomic.Int64, value any, keep time.Duration, err error) func() (
 }
 
 func TestConcurrentCallersShareOneCall(t *testing.T) {
-	g := newGroup(newClock())
+	g := newGroup(testclock.New())
 	// Nothing is remembered: callers share the call only by joining it.
 	b := newBlocked("v", 0)
 	const n = 16
@@ -131,7 +110,7 @@ func TestConcurrentCallersShareOneCall(t *testing.T) {
 }
 
 func TestKeysAreIndependent(t *testing.T) {
-	g := newGroup(newClock())
+	g := newGroup(testclock.New())
 	b := newBlocked("a", time.Hour)
 	go g.Do(context.Background(), "a", b.fn)
 	<-b.started
@@ -143,7 +122,7 @@ func TestKeysAreIndependent(t *testing.T) {
 }
 
 func TestMemory(t *testing.T) {
-	c := newClock()
+	c := testclock.New()
 	g := newGroup(c)
 	var n atomic.Int64
 	errDown := errors.New("down")
@@ -186,7 +165,7 @@ func TestCallerGivingUpDoesNotCancelOrForget(t *testing.T) {
 	for _, giveUp := range []string{"cancel", "deadline"} {
 		giveUp := giveUp
 		t.Run(giveUp, func(t *testing.T) {
-			g := newGroup(newClock())
+			g := newGroup(testclock.New())
 			b := newBlocked("v", time.Hour)
 			var ctx context.Context
 			var cancel context.CancelFunc
@@ -215,7 +194,7 @@ func TestCallerGivingUpDoesNotCancelOrForget(t *testing.T) {
 }
 
 func TestEndedContextGetsARememberedResult(t *testing.T) {
-	g := newGroup(newClock())
+	g := newGroup(testclock.New())
 	var n atomic.Int64
 	g.Do(context.Background(), "k", counted(&n, "v", time.Hour, nil))
 	ctx, cancel := context.WithCancel(context.Background())
@@ -226,7 +205,7 @@ func TestEndedContextGetsARememberedResult(t *testing.T) {
 }
 
 func TestForgetDuringCall(t *testing.T) {
-	g := newGroup(newClock())
+	g := newGroup(testclock.New())
 	b := newBlocked("old", time.Hour)
 	ctx := newWaiting(context.Background())
 	type result struct {
@@ -262,7 +241,7 @@ func TestForgetDuringCall(t *testing.T) {
 }
 
 func TestForgetAfterCall(t *testing.T) {
-	g := newGroup(newClock())
+	g := newGroup(testclock.New())
 	var n atomic.Int64
 	g.Do(context.Background(), "k", counted(&n, "old", time.Hour, nil))
 	g.Do(context.Background(), "other", counted(&n, "other", time.Hour, nil))
@@ -277,7 +256,7 @@ func TestForgetAfterCall(t *testing.T) {
 }
 
 func TestPanicBecomesError(t *testing.T) {
-	g := newGroup(newClock())
+	g := newGroup(testclock.New())
 	var n atomic.Int64
 	boom := func() (any, time.Duration, error) {
 		n.Add(1)
@@ -292,7 +271,7 @@ func TestPanicBecomesError(t *testing.T) {
 }
 
 func TestPrune(t *testing.T) {
-	c := newClock()
+	c := testclock.New()
 	g := newGroup(c)
 	var n atomic.Int64
 	const keys = 1000
@@ -312,7 +291,7 @@ func TestPrune(t *testing.T) {
 }
 
 func TestPruneIsAmortized(t *testing.T) {
-	c := newClock()
+	c := testclock.New()
 	g := newGroup(c)
 	var n atomic.Int64
 	start := func(name string, keep time.Duration) {

@@ -24,6 +24,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/gatehouse-auth/gatehouse/internal/testclock"
 	"github.com/golang-jwt/jwt/v5"
 )
 
@@ -60,7 +61,7 @@ func ecJWK(pub *ecdsa.PublicKey, kid string) map[string]any {
 func (fg *forgery) claims(nonce string) jwt.MapClaims {
 	return jwt.MapClaims{
 		"iss": fg.f.p.Issuer(), "aud": "gatehouse", "sub": "u-123", "nonce": nonce,
-		"iat": epoch.Unix(), "exp": epoch.Add(time.Hour).Unix(),
+		"iat": testclock.Epoch.Unix(), "exp": testclock.Epoch.Add(time.Hour).Unix(),
 		"email": "alice@example.com", "email_verified": true,
 	}
 }
@@ -257,12 +258,12 @@ func TestAdvisoryClassForgedIDToken(t *testing.T) {
 		{"no issuer", bent(map[string]any{"iss": nil})},
 		{"another audience", bent(map[string]any{"aud": "api"})},
 		{"azp of another client", bent(map[string]any{"azp": "api"})},
-		{"expired", bent(map[string]any{"exp": epoch.Add(-2 * time.Minute).Unix()})},
+		{"expired", bent(map[string]any{"exp": testclock.Epoch.Add(-2 * time.Minute).Unix()})},
 		{"expired long ago", bent(map[string]any{"exp": 1})},
 		{"no exp", bent(map[string]any{"exp": nil})},
 		{"exp as a string", bent(map[string]any{"exp": "99999999999"})},
-		{"not yet valid", bent(map[string]any{"nbf": epoch.Add(10 * time.Minute).Unix()})},
-		{"issued in the future", bent(map[string]any{"iat": epoch.Add(10 * time.Minute).Unix()})},
+		{"not yet valid", bent(map[string]any{"nbf": testclock.Epoch.Add(10 * time.Minute).Unix()})},
+		{"issued in the future", bent(map[string]any{"iat": testclock.Epoch.Add(10 * time.Minute).Unix()})},
 		{"no sub", bent(map[string]any{"sub": nil})},
 		{"empty sub", bent(map[string]any{"sub": ""})},
 		{"sub not a string", bent(map[string]any{"sub": 123})},
@@ -272,7 +273,7 @@ func TestAdvisoryClassForgedIDToken(t *testing.T) {
 			return sign(t, jwt.SigningMethodES256, fg.key, fg.kid, change(fg.claims(nonce), map[string]any{"nonce": []string{nonce}}))
 		}},
 		{"expired and signed by another key", func(nonce string) string {
-			c := change(fg.claims(nonce), map[string]any{"exp": epoch.Add(-time.Hour).Unix()})
+			c := change(fg.claims(nonce), map[string]any{"exp": testclock.Epoch.Add(-time.Hour).Unix()})
 			return sign(t, jwt.SigningMethodES256, attacker, fg.kid, c)
 		}},
 		{"two tokens joined", func(nonce string) string { return valid(nonce) + "." + valid(nonce) }},

@@ -12,42 +12,22 @@ import (
 	"testing"
 	"time"
 
+	"github.com/gatehouse-auth/gatehouse/internal/testclock"
 	"github.com/gatehouse-auth/gatehouse/oauth/oidctest"
 )
 
 const redirectURL = "https://app.example/oauth2/callback"
 
-// epoch is the fixed time the tests' clocks start at.
-var epoch = time.Date(2030, 1, 2, 3, 4, 5, 0, time.UTC)
-
-// clock is a settable clock shared by a fixture's provider and clients.
-type clock struct {
-	mu  sync.Mutex
-	now time.Time
-}
-
-func (c *clock) Now() time.Time {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	return c.now
-}
-
-func (c *clock) Advance(d time.Duration) {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	c.now = c.now.Add(d)
-}
-
 // fixture is a fake provider and a client of it on the same fixed clock.
 type fixture struct {
 	p     *oidctest.Provider
-	clock *clock
+	clock *testclock.Clock
 	oidc  *OIDC
 }
 
 func newFixture(t *testing.T) *fixture {
 	t.Helper()
-	f := &fixture{p: oidctest.New(t), clock: &clock{now: epoch}}
+	f := &fixture{p: oidctest.New(t), clock: testclock.New()}
 	f.p.SetClock(func() time.Time { return f.clock.Now() })
 	f.oidc = f.newOIDC(nil)
 	return f

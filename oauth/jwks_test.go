@@ -17,6 +17,8 @@ import (
 	"sync/atomic"
 	"testing"
 	"time"
+
+	"github.com/gatehouse-auth/gatehouse/internal/testclock"
 )
 
 func b64(b []byte) string { return base64.RawURLEncoding.EncodeToString(b) }
@@ -287,7 +289,7 @@ type lookupStep struct {
 	requests int64
 }
 
-func runLookups(t *testing.T, srv *jwksServer, c *clock, s *keySet, steps []lookupStep) {
+func runLookups(t *testing.T, srv *jwksServer, c *testclock.Clock, s *keySet, steps []lookupStep) {
 	t.Helper()
 	for _, st := range steps {
 		c.Advance(st.advance)
@@ -304,7 +306,7 @@ func runLookups(t *testing.T, srv *jwksServer, c *clock, s *keySet, steps []look
 
 func TestRemovedKeyStopsBeingTrustedWithinAnHour(t *testing.T) {
 	ks := newTestKeys(t)
-	c := &clock{now: epoch}
+	c := testclock.New()
 	srv := newJWKSServer(t, jwks(publicJWK(ks.p256, "k1", nil)))
 	s := newKeySet(srv.srv.URL, srv.srv.Client(), c.Now)
 	only2 := jwks(publicJWK(ks.p256, "k2", nil))
@@ -318,7 +320,7 @@ func TestRemovedKeyStopsBeingTrustedWithinAnHour(t *testing.T) {
 
 func TestOldKeysAreNotUsedUntilTheirRefetchSucceeds(t *testing.T) {
 	ks := newTestKeys(t)
-	c := &clock{now: epoch}
+	c := testclock.New()
 	good := jwks(publicJWK(ks.p256, "k1", nil))
 	srv := newJWKSServer(t, good)
 	s := newKeySet(srv.srv.URL, srv.srv.Client(), c.Now)
@@ -334,7 +336,7 @@ func TestOldKeysAreNotUsedUntilTheirRefetchSucceeds(t *testing.T) {
 
 func TestCancelledCallersCannotResetTheRateLimit(t *testing.T) {
 	ks := newTestKeys(t)
-	c := &clock{now: epoch}
+	c := testclock.New()
 	srv := newJWKSServer(t, jwks(publicJWK(ks.p256, "k1", nil)))
 	s := newKeySet(srv.srv.URL, srv.srv.Client(), c.Now)
 	g := srv.hold()

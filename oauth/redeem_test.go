@@ -8,6 +8,8 @@ import (
 	"sync/atomic"
 	"testing"
 	"time"
+
+	"github.com/gatehouse-auth/gatehouse/internal/testclock"
 )
 
 func TestRedeem(t *testing.T) {
@@ -23,7 +25,7 @@ func TestRedeem(t *testing.T) {
 	if tokens.AccessToken == "" || tokens.RefreshToken == "" || tokens.IDToken == "" {
 		t.Errorf("Redeem() tokens = %+v, want access, refresh and ID tokens", tokens)
 	}
-	if want := epoch.Add(time.Hour); !tokens.Expiry.Equal(want) {
+	if want := testclock.Epoch.Add(time.Hour); !tokens.Expiry.Equal(want) {
 		t.Errorf("Redeem() expiry = %v, want %v (expires_in on the client's clock)", tokens.Expiry, want)
 	}
 	for endpoint, want := range map[string]int{"discovery": 1, "authorize": 1, "token": 1, "jwks": 1, "userinfo": 0} {

@@ -6,6 +6,8 @@ import (
 	"reflect"
 	"testing"
 	"time"
+
+	"github.com/gatehouse-auth/gatehouse/internal/testclock"
 )
 
 func TestRefresh(t *testing.T) {
@@ -32,7 +34,7 @@ func TestRefresh(t *testing.T) {
 	if tokens.RefreshToken == "" || tokens.RefreshToken == first.RefreshToken {
 		t.Errorf("Refresh() refresh token = %q, want the rotated one", tokens.RefreshToken)
 	}
-	if want := epoch.Add(30*time.Minute + time.Hour); !tokens.Expiry.Equal(want) {
+	if want := testclock.Epoch.Add(30*time.Minute + time.Hour); !tokens.Expiry.Equal(want) {
 		t.Errorf("Refresh() expiry = %v, want %v", tokens.Expiry, want)
 	}
 	for endpoint, want := range map[string]int{"token": 1, "refresh": 1, "userinfo": 0} {
@@ -63,7 +65,7 @@ func TestRefreshWithoutIDToken(t *testing.T) {
 			name:        "no new refresh token",
 			body:        `{"access_token":"at-2","token_type":"Bearer","expires_in":60}`,
 			wantRefresh: "rt-1",
-			wantExpiry:  epoch.Add(time.Minute),
+			wantExpiry:  testclock.Epoch.Add(time.Minute),
 		},
 		{
 			name:        "new refresh token, no expiry",

@@ -9,6 +9,8 @@ import (
 	"strings"
 	"testing"
 	"time"
+
+	"github.com/gatehouse-auth/gatehouse/internal/testclock"
 )
 
 // The secrets of these tests are distinctive, so that finding one in a log
@@ -127,7 +129,7 @@ func TestSecretRecheck(t *testing.T) {
 		tt := tt
 		path := filepath.Join(t.TempDir(), fmt.Sprintf("secret%d", i))
 		t.Run(tt.name, func(t *testing.T) {
-			clk := &clock{now: epoch}
+			clk := testclock.New()
 			o := NewOIDC(Config{ClientSecretFile: path, SecretRecheck: tt.recheck, Now: clk.Now})
 			writeFile(t, path, secretA)
 			if got, err := o.secret(); got != secretA || err != nil {

@@ -11,6 +11,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/gatehouse-auth/gatehouse/internal/testclock"
 	"github.com/golang-jwt/jwt/v5"
 )
 
@@ -105,7 +106,7 @@ func TestRedeemRefusesUnsafeTokens(t *testing.T) {
 	claims := func(nonce string) jwt.MapClaims {
 		return jwt.MapClaims{
 			"iss": f.p.Issuer(), "aud": "gatehouse", "sub": "u-123", "nonce": nonce,
-			"iat": epoch.Unix(), "exp": epoch.Add(time.Hour).Unix(), "email": "mallory@example.com",
+			"iat": testclock.Epoch.Unix(), "exp": testclock.Epoch.Add(time.Hour).Unix(), "email": "mallory@example.com",
 		}
 	}
 	sign := func(method jwt.SigningMethod, key any) func(string) string {
@@ -142,14 +143,14 @@ func TestVerifyIDToken(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	now := func() time.Time { return epoch }
+	now := func() time.Time { return testclock.Epoch }
 	o := NewOIDC(Config{IssuerURL: "https://idp.example", ClientID: "gatehouse", Now: now})
 	m := &metadata{issuer: "https://idp.example"}
 	keys := fetchedKeySet(now, []jwk{{kid: "k1", kind: "ES256", key: &key.PublicKey}})
 	valid := func() jwt.MapClaims {
 		return jwt.MapClaims{
 			"iss": "https://idp.example", "aud": []string{"gatehouse", "api"}, "sub": "u-1", "nonce": "n",
-			"iat": epoch.Unix(), "exp": epoch.Add(time.Hour).Unix(),
+			"iat": testclock.Epoch.Unix(), "exp": testclock.Epoch.Add(time.Hour).Unix(),
 		}
 	}
 	tests := []struct {

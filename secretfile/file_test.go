@@ -8,6 +8,8 @@ import (
 	"sync"
 	"testing"
 	"time"
+
+	"github.com/gatehouse-auth/gatehouse/internal/testclock"
 )
 
 func TestGet(t *testing.T) {
@@ -34,7 +36,7 @@ func TestGet(t *testing.T) {
 		t.Run(tt.name, func(t *testing.T) {
 			writeFile(t, path, tt.content)
 			var logs logRecorder
-			f := New("cookieSecretFile", path, time.Minute, (&clock{now: epoch}).Now, logs.logf)
+			f := New("cookieSecretFile", path, time.Minute, testclock.New().Now, logs.logf)
 			if got, err := f.Get(); got != tt.want || err != nil {
 				t.Errorf("Get() of %q = %q, %v, want %q", tt.content, got, err, tt.want)
 			}
@@ -81,7 +83,7 @@ func TestFirstUse(t *testing.T) {
 		t.Run(tt.name, func(t *testing.T) {
 			tt.setup(t, path)
 			var logs logRecorder
-			f := New("clientSecretFile", path, time.Hour, (&clock{now: epoch}).Now, logs.logf)
+			f := New("clientSecretFile", path, time.Hour, testclock.New().Now, logs.logf)
 			for try := 0; try < 2; try++ {
 				got, err := f.Get()
 				if got != "" || err == nil {
@@ -116,7 +118,7 @@ func TestRotation(t *testing.T) {
 	const interval = 5 * time.Second
 	dir := t.TempDir()
 	path := filepath.Join(dir, "cookie-secrets")
-	clk := &clock{now: epoch}
+	clk := testclock.New()
 	var logs logRecorder
 	f := New("cookieSecretFile", path, interval, clk.Now, logs.logf)
 	steps := []struct {
@@ -279,7 +281,7 @@ func TestInterval(t *testing.T) {
 		tt := tt
 		path := filepath.Join(t.TempDir(), fmt.Sprintf("secret%d", i))
 		t.Run(tt.name, func(t *testing.T) {
-			clk := &clock{now: epoch}
+			clk := testclock.New()
 			f := New("clientSecretFile", path, tt.interval, clk.Now, nil)
 			writeFile(t, path, secretA)
 			if got, err := f.Get(); got != secretA || err != nil {
@@ -327,7 +329,7 @@ func TestReload(t *testing.T) {
 		t.Run(tt.name, func(t *testing.T) {
 			writeFile(t, path, secretA+"\n")
 			var logs logRecorder
-			f := New("clientSecretFile", path, time.Hour, (&clock{now: epoch}).Now, logs.logf)
+			f := New("clientSecretFile", path, time.Hour, testclock.New().Now, logs.logf)
 			if got, err := f.Get(); got != secretA || err != nil {
 				t.Fatalf("Get() = %q, %v, want %q", got, err, secretA)
 			}

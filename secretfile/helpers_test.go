@@ -20,27 +20,6 @@ const (
 
 var allSecrets = []string{secretA, secretB, secretC, secretD}
 
-// epoch is the fixed time the tests' clocks start at.
-var epoch = time.Date(2030, 1, 2, 3, 4, 5, 0, time.UTC)
-
-// clock is a settable clock.
-type clock struct {
-	mu  sync.Mutex
-	now time.Time
-}
-
-func (c *clock) Now() time.Time {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	return c.now
-}
-
-func (c *clock) Advance(d time.Duration) {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	c.now = c.now.Add(d)
-}
-
 // logRecorder keeps what a File logs.
 type logRecorder struct {
 	mu    sync.Mutex
