@@ -4,6 +4,7 @@ import (
 	"fmt"
 	"strings"
 
+	"github.com/gatehouse-auth/gatehouse/origin"
 	"github.com/gatehouse-auth/gatehouse/session"
 )
 
@@ -26,7 +27,7 @@ func (g *Gatehouse) authorize(s *session.State) error {
 // The address must have exactly one "@" with something before it. Only
 // ASCII letters are folded to lower case: strings.ToLower would turn the
 // Kelvin sign into "k", and an address at a look-alike IDN domain into one
-// at an allowed domain. The domain must be a domain name as hostKind
+// at an allowed domain. The domain must be a domain name as origin.KindOf
 // reads one (no empty label, no trailing dot).
 func emailInDomains(email string, rules []string) bool {
 	at := strings.LastIndexByte(email, '@')
@@ -40,7 +41,7 @@ func emailInDomains(email string, rules []string) bool {
 		if rule[0] == '@' && domain == rule[1:] {
 			return true
 		}
-		if rule[0] == '.' && strings.HasSuffix(domain, rule) && hostKind(domain) == kindDomain {
+		if rule[0] == '.' && strings.HasSuffix(domain, rule) && origin.KindOf(domain) == origin.Domain {
 			return true
 		}
 	}

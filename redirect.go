@@ -6,6 +6,8 @@ import (
 	"net"
 	"strconv"
 	"strings"
+
+	"github.com/gatehouse-auth/gatehouse/origin"
 )
 
 // maxRedirectLen is the longest rd value allowed accepts. No sign-in return address needs more,
@@ -89,9 +91,9 @@ func parseRedirectRule(entry string) (redirectRule, error) {
 			return r, fmt.Errorf("whitelistDomains: %q has an invalid port", entry)
 		}
 	}
-	switch hostKind(rest) {
-	case kindDomain:
-	case kindIPv4:
+	switch origin.KindOf(rest) {
+	case origin.Domain:
+	case origin.IPv4:
 		if r.subdomains {
 			return r, fmt.Errorf("whitelistDomains: %q is not a domain (an IP address has no subdomains)", entry)
 		}
@@ -261,7 +263,7 @@ func parseHostAddr(authority string) (hostAddr, bool) {
 		return a, false
 	}
 	a.host = strings.ToLower(host)
-	return a, hostKind(a.host) != kindInvalid
+	return a, origin.KindOf(a.host) != origin.Invalid
 }
 
 // parsePort returns the port written as s (decimal, 1-65535, no sign, no leading zero), or 0.
@@ -279,57 +281,6 @@ func parsePort(s string) int {
 		return 0
 	}
 	return n
-}
-
-// Host kinds returned by hostKind.
-const (
-	kindInvalid = iota
-	kindDomain
-	kindIPv4
-)
-
-// hostKind classifies a lower-case host. A domain is dot-separated labels of 1-63 bytes of
-// [a-z0-9_-], not starting or ending with '-', at most 253 bytes, with no empty label (so no
-// trailing dot). A host whose last label is numeric (as browsers read "0x7f" or "127") must be
-// a canonical dotted-quad IPv4 address: browsers turn "2130706433" or "0177.1" into addresses.
-func hostKind(h string) int {
-	// strings.Trim scans in compiled code: a byte loop costs every email
-	// check and rd check dozens of interpreted steps under Yaegi.
-	if h == "" || len(h) > 253 || strings.Trim(h, "abcdefghijklmnopqrstuvwxyz0123456789-_.") != "" {
-		return kindInvalid
-	}
-	labels := strings.Split(h, ".")
-	for _, l := range labels {
-		if l == "" || len(l) > 63 || l[0] == '-' || l[len(l)-1] == '-' {
-			return kindInvalid
-		}
-	}
-	if !numericLabel(labels[len(labels)-1]) {
-		return kindDomain
-	}
-	if ip := net.ParseIP(h); len(labels) == 4 && ip != nil && ip.To4() != nil && ip.String() == h {
-		return kindIPv4
-	}
-	return kindInvalid
-}
-
-// numericLabel reports whether a browser's host parser reads label as a number: decimal
-// digits, or "0x" followed by hex digits (possibly none).
-func numericLabel(l string) bool {
-	digits := l
-	hex := strings.HasPrefix(l, "0x")
-	if hex {
-		digits = l[2:]
-	} else if l == "" {
-		return false
-	}
-	for i := 0; i < len(digits); i++ {
-		c := digits[i]
-		if !(c >= '0' && c <= '9' || hex && isHex(c)) {
-			return false
-		}
-	}
-	return true
 }
 
 // isASCII reports whether s has no byte above 0x7f. (strings.ToLower would turn some non-ASCII

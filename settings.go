@@ -306,7 +306,7 @@ func checkCookieDomains(p *problems, list []string) []string {
 	var out []string
 	for _, d := range trimList(list) {
 		d = strings.ToLower(strings.TrimPrefix(d, "."))
-		if hostKind(d) != kindDomain {
+		if origin.KindOf(d) != origin.Domain {
 			p.addf("cookieDomains", "%q is not a domain", d)
 			continue
 		}
@@ -393,13 +393,13 @@ func checkEmailDomains(p *problems, list []string) ([]string, bool) {
 			anyEmail = true
 		case strings.HasPrefix(d, "*.") || strings.HasPrefix(d, "."):
 			d = "." + strings.TrimPrefix(strings.TrimPrefix(d, "*"), ".")
-			if hostKind(d[1:]) != kindDomain {
+			if origin.KindOf(d[1:]) != origin.Domain {
 				p.addf("emailDomains", "%q is not a domain", d)
 				continue
 			}
 			out = append(out, d)
 		default:
-			if hostKind(d) != kindDomain {
+			if origin.KindOf(d) != origin.Domain {
 				p.addf("emailDomains", "%q is not a domain", d)
 				continue
 			}

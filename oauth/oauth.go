@@ -138,10 +138,17 @@ type Tokens struct {
 
 // Identity is who signed in, taken from the verified ID token (and userinfo for a missing email).
 type Identity struct {
-	Subject           string
+	// Subject is the provider's stable identifier of the user (sub).
+	Subject string
+	// User is the user as the identity headers name them (the claim
+	// Config.UserIDClaim names; a GitHub login).
+	User              string
 	Email             string
 	PreferredUsername string
 	Groups            []string
+	// Roles are the user's roles: the roles claim, and Keycloak's realm
+	// and client roles.
+	Roles []string
 }
 
 // OIDC is an OpenID Connect provider client. NewOIDC is offline; the
