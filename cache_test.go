@@ -21,7 +21,7 @@ func blindStore(t *testing.T, env *testEnv) {
 		t.Fatal(err)
 	}
 	cfg := env.g.cfg
-	env.g.sessions = session.NewCookieStore(cfg.cookieName, other, cfg.cookieExpire, cfg.cookieOptions, env.now)
+	env.g.sessions = session.NewCookieStore(cfg.cookieName, other, cfg.cookieExpire, cfg.cookies, cfg.reverseProxy, env.now)
 }
 
 // appGot sends a request and returns its status and what the app saw of the

@@ -5,6 +5,8 @@ import (
 	"net/url"
 	"strings"
 	"testing"
+
+	"github.com/gatehouse-auth/gatehouse/redirect"
 )
 
 func TestAuthEndpoint(t *testing.T) {
@@ -367,7 +369,7 @@ func TestNoDowngradeToHTTP(t *testing.T) {
 // newest sign-in still completes.
 func TestFlowCookiesStayWithinBounds(t *testing.T) {
 	env := newTestEnv(t, nil)
-	long := "/" + strings.Repeat("a", maxRedirectLen-1)
+	long := "/" + strings.Repeat("a", redirect.MaxLen-1)
 	var last *http.Response
 	for i := 0; i < 20; i++ {
 		last, _ = env.do(http.MethodGet, env.url("/oauth2/start?rd="+url.QueryEscape(long)), nil)

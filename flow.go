@@ -14,6 +14,7 @@ import (
 
 	"github.com/gatehouse-auth/gatehouse/cookie"
 	"github.com/gatehouse-auth/gatehouse/oauth"
+	"github.com/gatehouse-auth/gatehouse/origin"
 	"github.com/gatehouse-auth/gatehouse/session"
 )
 
@@ -63,14 +64,15 @@ type flowStore struct {
 
 // newFlowStore returns the flow store for cfg.
 func newFlowStore(cfg *settings, codec session.Sealer, now func() time.Time) *flowStore {
+	cookies := cfg.cookies
+	// The callback is a cross-site navigation from the identity provider:
+	// a Strict cookie would not come back with it.
+	if cookies.SameSite == http.SameSiteStrictMode {
+		cookies.SameSite = http.SameSiteLaxMode
+	}
+	trust := cfg.reverseProxy
 	options := func(r *http.Request) cookie.Options {
-		o := cfg.cookieOptions(r)
-		// The callback is a cross-site navigation from the identity provider:
-		// a Strict cookie would not come back with it.
-		if o.SameSite == http.SameSiteStrictMode {
-			o.SameSite = http.SameSiteLaxMode
-		}
-		return o
+		return cookies.For(origin.HostnameOf(r, trust))
 	}
 	return &flowStore{prefix: cfg.cookieName + "_csrf_", codec: codec, options: options, now: now}
 }

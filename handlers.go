@@ -9,7 +9,6 @@ import (
 	"net/url"
 	"strings"
 
-	"github.com/gatehouse-auth/gatehouse/cookie"
 	"github.com/gatehouse-auth/gatehouse/oauth"
 	"github.com/gatehouse-auth/gatehouse/origin"
 	"github.com/gatehouse-auth/gatehouse/session"
@@ -39,103 +38,10 @@ func (g *Gatehouse) endpoint(path string) handlerFunc {
 	return nil
 }
 
-// guard lets r, stripped of the client's identity headers, through to the
-// app when a skip rule allows it or it carries the session of an authorized
-// user, with that user's identity headers; otherwise it asks the browser to
-// sign in.
-func (g *Gatehouse) guard(w http.ResponseWriter, r *http.Request, o origin.Request) error {
-	if g.cfg.skipsAuth(o) {
-		g.forward(w, r, nil)
-		return nil
-	}
-	a, err := g.signedIn(w, r)
-	if errors.Is(err, errUnauthorized) {
-		g.log.debugf("%s %s: %v", r.Method, r.URL.Path, err)
-		return g.challenge(w, r, o)
-	}
-	if err != nil {
-		return err
-	}
-	g.forward(w, r, a)
-	return nil
-}
-
-// stripIdentity deletes the client's copies of identity headers from r and,
-// with reverseProxy, refuses a request that carried one (Authorization
-// aside). Gatehouse then answers for a request that a proxy passes on to the
-// app itself, and only the proxy can remove that copy: Traefik's ForwardAuth
-// removes the exact names of its authResponseHeaders but (up to v3.6.12 at
-// least) passes X_Auth_Request_User on, and nginx passes every header it
-// does not set. No client has a reason to send one.
-func (g *Gatehouse) stripIdentity(r *http.Request) error {
-	if stripOwned(g.headers, r.Header) && g.cfg.reverseProxy {
-		return errForgedIdentity
-	}
-	return nil
-}
-
-// errForgedIdentity is stripIdentity's refusal.
-var errForgedIdentity = fmt.Errorf("%w: the request carries its own copy of an identity header", errBadRequest)
-
-// forward hands r to the app, or answers it with the static upstream's
-// status. a is nil for a request a skip rule let through.
-func (g *Gatehouse) forward(w http.ResponseWriter, r *http.Request, a *access) {
-	if g.cfg.staticStatus != 0 {
-		if a != nil {
-			setFields(w.Header(), a.response)
-		}
-		noStore(w)
-		w.WriteHeader(g.cfg.staticStatus)
-		return
-	}
-	if a == nil {
-		if g.cfg.stripAuthCookies {
-			stripCookies(r, g.ownsCookie)
-		}
-		g.next.ServeHTTP(w, r)
-		return
-	}
-	setFields(r.Header, a.upstream)
-	if g.cfg.stripAuthCookies {
-		setCookieHeader(r.Header, a.cookie)
-	}
-	g.next.ServeHTTP(w, r)
-}
-
-// ownsCookie reports whether the cookie called name is Gatehouse's.
-func (g *Gatehouse) ownsCookie(name string) bool {
-	return cookie.IsPart(g.cfg.cookieName, name) || g.flows.owns(name)
-}
-
-// challenge answers a request without a session: a browser navigation is sent
-// to sign in and back; anything else gets 401, never a redirect it cannot
-// follow.
-func (g *Gatehouse) challenge(w http.ResponseWriter, r *http.Request, o origin.Request) error {
-	if !isNavigation(r, o) || g.cfg.isAPIRoute(o) {
-		return errUnauthorized
-	}
-	rd := g.homeURL(o)
-	if u, ok := o.URL(); ok {
-		rd = g.safeTarget(o, u)
-	}
-	if g.cfg.skipProviderButton {
-		return g.beginSignIn(w, r, o, rd)
-	}
-	signIn := g.cfg.proxyPrefix + "/sign_in?rd=" + url.QueryEscape(rd)
-	if g.cfg.reverseProxy {
-		// Absolute on the client's host: Traefik's ForwardAuth resolves a
-		// relative Location against its own address for the auth server.
-		signIn = o.Scheme() + "://" + o.Host() + signIn
-	}
-	noStore(w)
-	http.Redirect(w, r, signIn, http.StatusFound)
-	return nil
-}
-
 // signIn shows the sign-in page, or with skipProviderButton goes straight to
 // the identity provider.
 func (g *Gatehouse) signIn(w http.ResponseWriter, r *http.Request, o origin.Request) error {
-	rd := g.redirectTarget(r, o)
+	rd := g.cfg.redirects.After(r, o, g.cfg.reverseProxy)
 	if g.cfg.skipProviderButton {
 		return g.beginSignIn(w, r, o, rd)
 	}
@@ -148,7 +54,7 @@ func (g *Gatehouse) signIn(w http.ResponseWriter, r *http.Request, o origin.Requ
 
 // start begins a sign-in at the identity provider.
 func (g *Gatehouse) start(w http.ResponseWriter, r *http.Request, o origin.Request) error {
-	return g.beginSignIn(w, r, o, g.redirectTarget(r, o))
+	return g.beginSignIn(w, r, o, g.cfg.redirects.After(r, o, g.cfg.reverseProxy))
 }
 
 // beginSignIn remembers a new sign-in in its flow cookie and sends the browser
@@ -238,7 +144,7 @@ func (g *Gatehouse) signOut(w http.ResponseWriter, r *http.Request, o origin.Req
 		g.refreshes.Forget(id)
 		g.cache.forget(id)
 	}
-	target := g.redirectTarget(r, o)
+	target := g.cfg.redirects.After(r, o, g.cfg.reverseProxy)
 	if s != nil && s.IDToken != "" {
 		if g.cfg.backendLogoutURL != "" {
 			logoutURL := strings.ReplaceAll(g.cfg.backendLogoutURL, idTokenPlaceholder, url.QueryEscape(s.IDToken))
@@ -336,70 +242,7 @@ func (g *Gatehouse) redirectURL(o origin.Request) string {
 	if g.cfg.redirectURL != "" {
 		return g.cfg.redirectURL
 	}
-	return o.Scheme() + "://" + o.Host() + g.cfg.proxyPrefix + "/callback"
-}
-
-// redirectTarget returns where to send the browser after signing in or out:
-// the first allowed of the rd parameter, X-Auth-Request-Redirect and (with
-// reverseProxy) the X-Forwarded-* original URL, as oauth2-proxy does; the
-// request host's "/" when none is allowed.
-func (g *Gatehouse) redirectTarget(r *http.Request, o origin.Request) string {
-	candidates := []string{r.URL.Query().Get("rd"), r.Header.Get("X-Auth-Request-Redirect")}
-	if g.cfg.reverseProxy {
-		// allowedTarget refuses it when it is one of Gatehouse's endpoints.
-		if u, ok := o.URL(); ok {
-			candidates = append(candidates, u)
-		}
-	}
-	for _, rd := range candidates {
-		if target, ok := g.allowedTarget(o, rd); ok {
-			return target
-		}
-	}
-	return g.homeURL(o)
-}
-
-// safeTarget returns rd when the redirect rules allow it, else the request
-// host's "/". Even the URL a request asked for is checked: with reverseProxy
-// it is built from X-Forwarded-* headers.
-func (g *Gatehouse) safeTarget(o origin.Request, rd string) string {
-	if target, ok := g.allowedTarget(o, rd); ok {
-		return target
-	}
-	return g.homeURL(o)
-}
-
-// allowedTarget applies the redirect rules to rd for the request o describes.
-// A relative target is made absolute on the request's host, because the
-// callback may be served on another host. A request that came over https is
-// never sent on to an http:// target, and no target is one of this host's
-// own endpoints: behind nginx, X-Auth-Request-Redirect of a request for
-// /oauth2/start names /oauth2/start itself, a loop.
-func (g *Gatehouse) allowedTarget(o origin.Request, rd string) (string, bool) {
-	if rd == "" || !g.cfg.redirects.allowed(rd, o.Host()) {
-		return "", false
-	}
-	target := rd
-	if strings.HasPrefix(rd, "/") {
-		target = o.Scheme() + "://" + o.Host() + rd
-	} else if o.Scheme() == "https" && !strings.HasPrefix(strings.ToLower(rd), "https://") {
-		return "", false
-	}
-	u, err := url.Parse(target)
-	if err != nil {
-		return "", false
-	}
-	if strings.EqualFold(u.Hostname(), o.Hostname()) {
-		if path, ok := origin.Canonical(u.EscapedPath()); !ok || strings.HasPrefix(path, g.cfg.proxyPrefix+"/") {
-			return "", false
-		}
-	}
-	return target, true
-}
-
-// homeURL returns "/" on the request's host.
-func (g *Gatehouse) homeURL(o origin.Request) string {
-	return o.Scheme() + "://" + o.Host() + "/"
+	return o.Scheme + "://" + o.Host + g.cfg.proxyPrefix + "/callback"
 }
 
 // truncate returns at most n bytes of s.

@@ -5,7 +5,9 @@ import (
 	"net/http/httptest"
 	"strings"
 	"testing"
+	"time"
 
+	"github.com/gatehouse-auth/gatehouse/cookie"
 	"github.com/gatehouse-auth/gatehouse/origin"
 
 	"github.com/gatehouse-auth/gatehouse/session"
@@ -171,7 +173,7 @@ func TestStripCookies(t *testing.T) {
 	r := httptest.NewRequest(http.MethodGet, "/", nil)
 	r.Header.Add("Cookie", "_oauth2_proxy=a; theme=dark; _oauth2_proxy_0=b")
 	r.Header.Add("Cookie", "_oauth2_proxy_1=c; _oauth2_proxy_csrf_abc=d; sid=xyz=1")
-	g := &Gatehouse{cfg: &settings{cookieName: "_oauth2_proxy"}, flows: &flowStore{prefix: "_oauth2_proxy_csrf_"}}
+	g := &Gatehouse{sessions: session.NewCookieStore("_oauth2_proxy", nil, time.Hour, cookie.Policy{}, false, time.Now), flows: &flowStore{prefix: "_oauth2_proxy_csrf_"}}
 	stripCookies(r, g.ownsCookie)
 	if got, want := strings.Join(r.Header.Values("Cookie"), "|"), "theme=dark; sid=xyz=1"; got != want {
 		t.Errorf("Cookie after strip = %q, want %q", got, want)

@@ -2,7 +2,6 @@ package gatehouse
 
 import (
 	"context"
-	"crypto/sha256"
 	"fmt"
 	"net/http"
 	"os"
@@ -11,7 +10,6 @@ import (
 
 	"github.com/gatehouse-auth/gatehouse/flight"
 	"github.com/gatehouse-auth/gatehouse/oauth"
-	"github.com/gatehouse-auth/gatehouse/origin"
 	"github.com/gatehouse-auth/gatehouse/session"
 )
 
@@ -178,64 +176,11 @@ func build(next http.Handler, config *Config, name string, now func() time.Time,
 	} else {
 		codec = cfg.codec.Bound(binding)
 	}
-	g.sessions = session.NewCookieStore(cfg.cookieName, codec, cfg.cookieExpire, cfg.cookieOptions, now)
+	g.sessions = session.NewCookieStore(cfg.cookieName, codec, cfg.cookieExpire, cfg.cookies, cfg.reverseProxy, now)
 	g.flows = newFlowStore(cfg, codec, now)
 	g.refreshes = refreshGroups.get(refreshScope(binding, cfg.cookieName), now)
 	g.refreshWait = refreshWait
 	return g, nil
-}
-
-// ServeHTTP answers Gatehouse's own endpoints and guards everything else.
-//
-// It is the request path, run by Yaegi for every request. A request whose
-// session the cache holds takes the warm path, written out here rather than
-// in the functions and methods the other requests go through (forward,
-// sessionCache.get): under Yaegi v0.16.1 a method call costs about 1.4 µs
-// and 17 allocations, a function call about 0.4 µs and 4, and the warm
-// path's calls cost a fifth of its time (BenchmarkWarmRequest measures it).
-// It serves middlewares without skip rules and without a static upstream;
-// the others find the cache behind guard's rules.
-func (g *Gatehouse) ServeHTTP(w http.ResponseWriter, r *http.Request) {
-	path, prefix := r.URL.Path, g.cfg.endpointPrefix
-	if len(path) >= len(prefix) && path[:len(prefix)] == prefix {
-		if h := g.endpoint(path[len(g.cfg.proxyPrefix):]); h != nil {
-			g.serve(w, r, h)
-			return
-		}
-	}
-	h := r.Header
-	if stripOwned(g.headers, h) && g.cfg.reverseProxy {
-		g.fail(w, r, errForgedIdentity)
-		return
-	}
-	if lines := h["Cookie"]; len(lines) == 1 && g.cfg.warm {
-		sum := sha256.Sum256([]byte(lines[0]))
-		c := g.cache
-		c.mu.Lock()
-		a := c.entries[string(sum[:])]
-		c.mu.Unlock()
-		if a != nil && g.now().Before(a.until) && (g.keys == nil || a.codec == g.codecEpoch()) {
-			for _, f := range a.upstream {
-				h[f.name] = []string{f.value}
-			}
-			if g.cfg.stripAuthCookies && a.cookie == "" {
-				delete(h, "Cookie")
-			} else if g.cfg.stripAuthCookies {
-				h["Cookie"] = []string{a.cookie}
-			}
-			g.next.ServeHTTP(w, r)
-			return
-		}
-	}
-	g.serve(w, r, g.guard)
-}
-
-// serve runs h for r, telling it what r asked for, and turns its error, if
-// any, into a response.
-func (g *Gatehouse) serve(w http.ResponseWriter, r *http.Request, h handlerFunc) {
-	if err := h(w, r, origin.Of(r, g.cfg.reverseProxy)); err != nil {
-		g.fail(w, r, err)
-	}
 }
 
 // cookieBinding returns the context every cookie of a middleware is sealed

@@ -102,61 +102,6 @@ type refreshResult struct {
 	err   error
 }
 
-// signedIn returns the access of the request's session, kept current by
-// maintain and checked against the authorization rules: an error wrapping
-// errUnauthorized when there is none (or it ended), errForbidden when the
-// rules refuse its user. A request carrying the cookies of one before it
-// gets that one's access from the cache, until the session needs more than
-// its headers (see reuseUntil); a request whose session was written again
-// is not remembered, since its browser sends the new cookies from then on.
-func (g *Gatehouse) signedIn(w http.ResponseWriter, r *http.Request) (*access, error) {
-	now := g.now()
-	codec := g.codecEpoch()
-	key := cookieKey(r)
-	if key != "" {
-		if a := g.cache.get(key, now, codec); a != nil {
-			return a, nil
-		}
-	}
-	s, err := g.sessions.Load(r)
-	if err != nil {
-		return nil, fmt.Errorf("%w: %v", errUnauthorized, err)
-	}
-	s, saved, err := g.maintain(w, r, s, now)
-	if errors.Is(err, errSessionEnded) {
-		return nil, fmt.Errorf("%w: %v", errUnauthorized, err)
-	}
-	if err != nil {
-		return nil, err
-	}
-	if err := g.authorize(s); err != nil {
-		return nil, err
-	}
-	until := g.reuseUntil(s)
-	a := g.newAccess(r, s, until, codec)
-	if key != "" && !saved && now.Before(until) {
-		g.cache.put(key, a)
-	}
-	return a, nil
-}
-
-// reuseUntil returns until when the cookies that carried the loaded session
-// s, maintained, may be answered with it again without loading them: its
-// expiry (see State.Until), or sooner when it is due for a refresh or for
-// moving its idle clock.
-func (g *Gatehouse) reuseUntil(s *session.State) time.Time {
-	until := s.Until()
-	if due, ok := g.refreshDueAt(s); ok && due.Before(until) {
-		until = due
-	}
-	if g.cfg.idleTimeout > 0 {
-		if next := s.SeenAt.Add(g.cfg.idleTimeout / idleSteps); next.Before(until) {
-			until = next
-		}
-	}
-	return until
-}
-
 // maintain keeps a loaded session current before it is used: it ends a
 // session idle for longer than sessionIdleTimeout, refreshes its tokens when
 // they are due, and writes it again (Set-Cookie on w) when it changed, was

@@ -13,6 +13,7 @@ import (
 
 	"github.com/gatehouse-auth/gatehouse/cookie"
 	"github.com/gatehouse-auth/gatehouse/origin"
+	"github.com/gatehouse-auth/gatehouse/redirect"
 	"github.com/traefik/paerser/types"
 )
 
@@ -32,19 +33,15 @@ type settings struct {
 	cookieName       string
 	codec            *cookie.Codec // nil with cookieSecretFile
 	cookieSecretFile string
-	cookieDomains    []string
-	cookiePath       string
+	cookies          cookie.Policy
 	cookieExpire     time.Duration
-	cookieSecure     bool
-	cookieHTTP       bool
-	cookieSite       http.SameSite
 	cookieRefresh    time.Duration // 0: only when the access token expired
 	idleTimeout      time.Duration // 0: none
 
 	proxyPrefix        string
 	endpointPrefix     string // proxyPrefix + "/"
 	reverseProxy       bool
-	redirects          redirectPolicy
+	redirects          *redirect.Policy
 	emailDomains       []string
 	anyEmail           bool
 	allowedGroups      []string
@@ -100,9 +97,6 @@ func newSettings(c *Config) (*settings, error) {
 		emailClaim:         orDefault(c.OIDCEmailClaim, "email"),
 		groupsClaim:        orDefault(c.OIDCGroupsClaim, "groups"),
 		cookieName:         strings.TrimSpace(c.CookieName),
-		cookiePath:         orDefault(c.CookiePath, "/"),
-		cookieSecure:       c.CookieSecure,
-		cookieHTTP:         c.CookieHTTPOnly,
 		reverseProxy:       c.ReverseProxy,
 		skipPreflight:      c.SkipAuthPreflight,
 		skipProviderButton: c.SkipProviderButton,
@@ -127,8 +121,8 @@ func newSettings(c *Config) (*settings, error) {
 	if s.clientSecret == "" && s.clientSecretFile == "" {
 		p.addf("clientSecret", "is required (or clientSecretFile)")
 	}
-	var redirect *url.URL
-	s.redirectURL, redirect = checkURL(&p, "redirectURL", c.RedirectURL, false)
+	var callback *url.URL
+	s.redirectURL, callback = checkURL(&p, "redirectURL", c.RedirectURL, false)
 	s.scopes = strings.Fields(orDefault(c.Scope, "openid email profile"))
 	if !contains(s.scopes, "openid") {
 		p.addf("scope", "must include openid, got %q", c.Scope)
@@ -151,19 +145,24 @@ func newSettings(c *Config) (*settings, error) {
 	case s.cookieSecretFile == "":
 		s.codec = checkCookieSecret(&p, "cookieSecret", c.CookieSecret)
 	}
-	s.cookieDomains = checkCookieDomains(&p, c.CookieDomains)
-	if !strings.HasPrefix(s.cookiePath, "/") || strings.ContainsAny(s.cookiePath, ";\r\n") {
+	s.cookies = cookie.Policy{
+		Path:     orDefault(c.CookiePath, "/"),
+		Domains:  checkCookieDomains(&p, c.CookieDomains),
+		Secure:   c.CookieSecure,
+		HTTPOnly: c.CookieHTTPOnly,
+		SameSite: checkSameSite(&p, c.CookieSameSite),
+	}
+	if !strings.HasPrefix(s.cookies.Path, "/") || strings.ContainsAny(s.cookies.Path, ";\r\n") {
 		p.addf("cookiePath", "must be a path starting with /, got %q", c.CookiePath)
 	}
 	checkCookiePrefix(&p, s)
 	s.cookieExpire = checkDuration(&p, "cookieExpire", orDefault(c.CookieExpire, "168h"))
-	s.cookieSite = checkSameSite(&p, c.CookieSameSite)
 	s.cookieRefresh = checkOptionalDuration(&p, "cookieRefresh", c.CookieRefresh)
 	s.idleTimeout = checkOptionalDuration(&p, "sessionIdleTimeout", c.SessionIdleTimeout)
 	if s.cookieRefresh >= s.cookieExpire && s.cookieExpire > 0 {
 		p.addf("cookieRefresh", "must be shorter than cookieExpire (%v), got %v", s.cookieExpire, s.cookieRefresh)
 	}
-	if s.cookieSite == http.SameSiteNoneMode && !s.cookieSecure {
+	if s.cookies.SameSite == http.SameSiteNoneMode && !s.cookies.Secure {
 		p.addf("cookieSameSite", "none requires cookieSecure: browsers drop such cookies otherwise")
 	}
 
@@ -173,18 +172,18 @@ func newSettings(c *Config) (*settings, error) {
 		p.addf("proxyPrefix", "must be a path like /oauth2, got %q", c.ProxyPrefix)
 	}
 	var err error
-	s.redirects, err = newRedirectPolicy(trimList(c.WhitelistDomains))
+	s.redirects, err = redirect.New(trimList(c.WhitelistDomains), s.proxyPrefix)
 	p.add(err)
 	s.emailDomains, s.anyEmail = checkEmailDomains(&p, c.EmailDomains)
 	s.allowedGroups = trimList(c.AllowedGroups)
 	if len(s.emailDomains) == 0 && !s.anyEmail && len(s.allowedGroups) == 0 {
 		p.addf("emailDomains", `an authorization rule is required: set emailDomains ("*" for any email) or allowedGroups`)
 	}
-	if !pathCovers(s.cookiePath, s.proxyPrefix+"/callback") {
-		p.addf("cookiePath", "%q must cover proxyPrefix %q, or the sign-in cookie never reaches the callback", s.cookiePath, s.proxyPrefix)
+	if !pathCovers(s.cookies.Path, s.proxyPrefix+"/callback") {
+		p.addf("cookiePath", "%q must cover proxyPrefix %q, or the sign-in cookie never reaches the callback", s.cookies.Path, s.proxyPrefix)
 	}
-	if redirect != nil && redirect.Path != s.proxyPrefix+"/callback" {
-		p.addf("redirectURL", "path must be proxyPrefix + \"/callback\" (%s/callback), got %q", s.proxyPrefix, redirect.Path)
+	if callback != nil && callback.Path != s.proxyPrefix+"/callback" {
+		p.addf("redirectURL", "path must be proxyPrefix + \"/callback\" (%s/callback), got %q", s.proxyPrefix, callback.Path)
 	}
 	s.skipAuth = checkSkipAuthRoutes(&p, c.SkipAuthRoutes)
 	s.apiRoutes = checkRegexps(&p, "apiRoutes", c.APIRoutes)
@@ -332,13 +331,13 @@ func checkCookiePrefix(p *problems, s *settings) {
 	if !host && !strings.HasPrefix(name, "__secure-") {
 		return
 	}
-	if !s.cookieSecure {
+	if !s.cookies.Secure {
 		p.addf("cookieName", "%q needs cookieSecure: browsers drop such cookies without Secure", s.cookieName)
 	}
-	if host && s.cookiePath != "/" {
-		p.addf("cookieName", "%q needs cookiePath /, got %q: browsers drop __Host- cookies with another path", s.cookieName, s.cookiePath)
+	if host && s.cookies.Path != "/" {
+		p.addf("cookieName", "%q needs cookiePath /, got %q: browsers drop __Host- cookies with another path", s.cookieName, s.cookies.Path)
 	}
-	if host && len(s.cookieDomains) > 0 {
+	if host && len(s.cookies.Domains) > 0 {
 		p.addf("cookieName", "%q cannot be shared through cookieDomains: a __Host- cookie is host-only", s.cookieName)
 	}
 }
@@ -502,28 +501,4 @@ func validToken(s string) bool {
 		}
 	}
 	return true
-}
-
-// cookieOptions returns the attributes of the cookies written in answer to r.
-// The domain is the longest of cookieDomains that r's host is or is under;
-// with none, the cookie is host-only.
-func (s *settings) cookieOptions(r *http.Request) cookie.Options {
-	return cookie.Options{
-		Path:     s.cookiePath,
-		Domain:   s.cookieDomainFor(origin.Of(r, s.reverseProxy).Hostname()),
-		Secure:   s.cookieSecure,
-		HTTPOnly: s.cookieHTTP,
-		SameSite: s.cookieSite,
-	}
-}
-
-// cookieDomainFor picks the cookie domain for host.
-func (s *settings) cookieDomainFor(host string) string {
-	best := ""
-	for _, d := range s.cookieDomains {
-		if (host == d || strings.HasSuffix(host, "."+d)) && len(d) > len(best) {
-			best = d
-		}
-	}
-	return best
 }

@@ -33,11 +33,11 @@ func TestNewSettingsDefaults(t *testing.T) {
 		got, want any
 	}{
 		{"cookieName", s.cookieName, "_oauth2_proxy"},
-		{"cookiePath", s.cookiePath, "/"},
+		{"cookiePath", s.cookies.Path, "/"},
 		{"cookieExpire", s.cookieExpire, 168 * time.Hour},
-		{"cookieSecure", s.cookieSecure, true},
-		{"cookieHTTPOnly", s.cookieHTTP, true},
-		{"cookieSameSite", s.cookieSite, http.SameSiteLaxMode},
+		{"cookieSecure", s.cookies.Secure, true},
+		{"cookieHTTPOnly", s.cookies.HTTPOnly, true},
+		{"cookieSameSite", s.cookies.SameSite, http.SameSiteLaxMode},
 		{"proxyPrefix", s.proxyPrefix, "/oauth2"},
 		{"scope", strings.Join(s.scopes, " "), "openid email profile"},
 		{"codeChallengeMethod", s.pkce, true},
@@ -74,10 +74,10 @@ func TestNewSettingsAcceptsUserSpellings(t *testing.T) {
 	if s.cookieExpire != time.Hour {
 		t.Errorf("cookieExpire = %v, want 1h", s.cookieExpire)
 	}
-	if s.cookieSite != http.SameSiteStrictMode {
-		t.Errorf("cookieSameSite = %v, want strict", s.cookieSite)
+	if s.cookies.SameSite != http.SameSiteStrictMode {
+		t.Errorf("cookieSameSite = %v, want strict", s.cookies.SameSite)
 	}
-	if got := strings.Join(s.cookieDomains, ","); got != "example.com,sub.example.com" {
+	if got := strings.Join(s.cookies.Domains, ","); got != "example.com,sub.example.com" {
 		t.Errorf("cookieDomains = %s", got)
 	}
 	if got := strings.Join(s.emailDomains, ","); got != "@example.com,.corp.example" {
@@ -94,12 +94,6 @@ func TestNewSettingsAcceptsUserSpellings(t *testing.T) {
 	}
 	if s.pkce || s.staticStatus != 202 || s.proxyPrefix != "/auth" {
 		t.Errorf("pkce %v, staticStatus %d, proxyPrefix %q; want false, 202, /auth", s.pkce, s.staticStatus, s.proxyPrefix)
-	}
-	if got := s.cookieDomainFor("a.sub.example.com"); got != "sub.example.com" {
-		t.Errorf("cookieDomainFor(a.sub.example.com) = %q, want the longest match", got)
-	}
-	if got := s.cookieDomainFor("other.org"); got != "" {
-		t.Errorf("cookieDomainFor(other.org) = %q, want host-only", got)
 	}
 }
 

@@ -2,6 +2,7 @@ package cookie
 
 import (
 	"net/http"
+	"strings"
 	"time"
 )
 
@@ -46,4 +47,30 @@ func (o Options) cookie(name string) *http.Cookie {
 		HttpOnly: o.HTTPOnly,
 		SameSite: o.SameSite,
 	}
+}
+
+// Policy gives the attributes of a middleware's cookies, whose domain
+// depends on the host a request was sent to. The zero Policy gives the zero
+// Options for every host.
+type Policy struct {
+	Path string
+	// Domains are the cookie domains (cookieDomains): lower case, without
+	// a leading ".".
+	Domains  []string
+	Secure   bool
+	HTTPOnly bool
+	SameSite http.SameSite
+}
+
+// For returns the attributes of the cookies written in answer to a request
+// for hostname (lower case, without a port). The domain is the longest of
+// Domains that hostname is or is under; with none, the cookie is host-only.
+func (p Policy) For(hostname string) Options {
+	best := ""
+	for _, d := range p.Domains {
+		if (hostname == d || strings.HasSuffix(hostname, "."+d)) && len(d) > len(best) {
+			best = d
+		}
+	}
+	return Options{Path: p.Path, Domain: best, Secure: p.Secure, HTTPOnly: p.HTTPOnly, SameSite: p.SameSite}
 }

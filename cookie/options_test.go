@@ -43,3 +43,26 @@ func TestOptions(t *testing.T) {
 		})
 	}
 }
+
+func TestPolicyFor(t *testing.T) {
+	p := Policy{Path: "/", Domains: []string{"example.com", "sub.example.com"}, Secure: true, HTTPOnly: true, SameSite: http.SameSiteLaxMode}
+	tests := []struct {
+		host, want string
+	}{
+		{"a.sub.example.com", "sub.example.com"},
+		{"sub.example.com", "sub.example.com"},
+		{"www.example.com", "example.com"},
+		{"example.com", "example.com"},
+		{"badexample.com", ""},
+		{"other.org", ""},
+	}
+	for _, tt := range tests {
+		o := p.For(tt.host)
+		if o.Domain != tt.want {
+			t.Errorf("For(%q).Domain = %q, want %q", tt.host, o.Domain, tt.want)
+		}
+		if o.Path != "/" || !o.Secure || !o.HTTPOnly || o.SameSite != http.SameSiteLaxMode {
+			t.Errorf("For(%q) = %+v, want the policy's other attributes", tt.host, o)
+		}
+	}
+}

@@ -6,13 +6,30 @@ import (
 	"strings"
 )
 
-// Request is what a client asked for. Its parts are read from the request
-// when asked for, so that a request that needs none of them (the common,
-// signed-in one) pays for none: under Yaegi every step costs. The zero
-// Request is not usable; make one with Of.
+// Request is what a client asked for, read from the request once, when Of
+// makes it; the request path reads its fields rather than calling methods,
+// which cost more under Yaegi than the reading itself.
 type Request struct {
-	r     *http.Request
-	trust bool // reverseProxy: r is a proxy's question about another request
+	// Scheme is "https" when the request came over TLS or
+	// X-Forwarded-Proto says https (or wss), whether or not forwarded
+	// headers are trusted: Traefik sets X-Forwarded-Proto on every request,
+	// replacing the value of a client outside its entry point's
+	// forwardedHeaders.trustedIPs. Otherwise it is "http".
+	Scheme string
+	// Host is the host, with its port if one was given, as the client
+	// addressed it.
+	Host string
+	// Method is the client's method in upper case, or "" when it is
+	// unknown: with trusted forwarded headers, a proxy that did not send
+	// X-Forwarded-Method.
+	Method string
+	// URI is the path and query the client asked for, escaped as sent, or
+	// "" when it is unknown.
+	URI string
+	// Path is the canonical form of the path the client asked for (see
+	// Canonical), or "" when that path is unknown or not canonical: no
+	// path rule matches it.
+	Path string
 }
 
 // Of returns what r asked for. Without trustForwarded, that is r itself: its
@@ -20,89 +37,61 @@ type Request struct {
 // that URL.Opaque is set). With trustForwarded (reverseProxy), r is a proxy's
 // question about another request, described by X-Forwarded-Host (r's Host
 // when absent or not a host), X-Forwarded-Method and X-Forwarded-Uri (unknown
-// when absent or not a path). Of reads nothing yet.
+// when absent or not a path).
 func Of(r *http.Request, trustForwarded bool) Request {
-	return Request{r: r, trust: trustForwarded}
-}
-
-// Scheme returns "https" when the request came over TLS or
-// X-Forwarded-Proto says https (or wss), whether or not forwarded headers
-// are trusted: Traefik sets X-Forwarded-Proto on every request, replacing
-// the value of a client outside its entry point's
-// forwardedHeaders.trustedIPs. Otherwise it returns "http".
-func (o Request) Scheme() string {
-	return scheme(o.r)
-}
-
-// Host returns the host, with its port if one was given, as the client
-// addressed it.
-func (o Request) Host() string {
-	if o.trust {
-		if h := firstValue(o.r.Header.Get("X-Forwarded-Host")); validHost(h) {
-			return h
+	o := Request{Scheme: scheme(r), Host: r.Host, Method: r.Method}
+	if !trustForwarded {
+		if r.URL.Opaque != "" {
+			// A request-target that is not a path ("GET http:x/admin"): Go
+			// leaves the path empty (Traefik then makes it "/"), while the
+			// target goes on to the app as it was sent.
+			return o
 		}
+		o.URI = r.URL.RequestURI()
+		o.Path, _ = Canonical(r.URL.EscapedPath())
+		return o
 	}
-	return o.r.Host
-}
-
-// Method returns the client's method in upper case, or "" when it is
-// unknown: with trusted forwarded headers, a proxy that did not send
-// X-Forwarded-Method.
-func (o Request) Method() string {
-	if o.trust {
-		return method(o.r.Header.Get("X-Forwarded-Method"))
+	if h := firstValue(r.Header.Get("X-Forwarded-Host")); validHost(h) {
+		o.Host = h
 	}
-	return o.r.Method
-}
-
-// RequestURI returns the path and query the client asked for, escaped as
-// sent, and whether it is known.
-func (o Request) RequestURI() (string, bool) {
-	if o.trust {
-		uri := o.r.Header.Get("X-Forwarded-Uri")
-		return uri, strings.HasPrefix(uri, "/")
-	}
-	if o.r.URL.Opaque != "" {
-		// A request-target that is not a path ("GET http:x/admin"): Go
-		// leaves the path empty (Traefik then makes it "/"), while the
-		// target goes on to the app as it was sent.
-		return "", false
-	}
-	return o.r.URL.RequestURI(), true
-}
-
-// Path returns the canonical form of the path the client asked for (see
-// Canonical), and false when that path is unknown or not canonical.
-func (o Request) Path() (string, bool) {
-	if !o.trust {
-		if o.r.URL.Opaque != "" {
-			return "", false
+	o.Method = method(r.Header.Get("X-Forwarded-Method"))
+	if uri := r.Header.Get("X-Forwarded-Uri"); strings.HasPrefix(uri, "/") {
+		o.URI = uri
+		if i := strings.IndexByte(uri, '?'); i >= 0 {
+			uri = uri[:i]
 		}
-		return Canonical(o.r.URL.EscapedPath())
+		o.Path, _ = Canonical(uri)
 	}
-	uri, ok := o.RequestURI()
-	if !ok {
-		return "", false
-	}
-	if i := strings.IndexByte(uri, '?'); i >= 0 {
-		uri = uri[:i]
-	}
-	return Canonical(uri)
+	return o
 }
 
 // URL returns the absolute URL the client asked for, and false when its
 // path is unknown.
 func (o Request) URL() (string, bool) {
-	uri, ok := o.RequestURI()
-	if !ok {
+	if o.URI == "" {
 		return "", false
 	}
-	return o.Scheme() + "://" + o.Host() + uri, true
+	return o.Scheme + "://" + o.Host + o.URI, true
 }
 
 // Hostname returns Host without its port, in lower case.
 func (o Request) Hostname() string {
-	host := o.Host()
+	return hostname(o.Host)
+}
+
+// HostnameOf returns Of(r, trustForwarded).Hostname() without reading the
+// rest of the request.
+func HostnameOf(r *http.Request, trustForwarded bool) string {
+	if trustForwarded {
+		if h := firstValue(r.Header.Get("X-Forwarded-Host")); validHost(h) {
+			return hostname(h)
+		}
+	}
+	return hostname(r.Host)
+}
+
+// hostname returns host without its port, in lower case.
+func hostname(host string) string {
 	if h, _, err := net.SplitHostPort(host); err == nil {
 		host = h
 	}

@@ -23,22 +23,22 @@ func TestOfTheRequestItself(t *testing.T) {
 		"X-Forwarded-Host", "evil.example", "X-Forwarded-Uri", "/public/", "X-Forwarded-Method", "GET",
 		"X-Forwarded-Proto", "https")
 	o := Of(r, false)
-	if o.Scheme() != "https" || o.Host() != "app.example.com" || o.Method() != http.MethodPost {
-		t.Errorf("Of = %s %s %s, want https app.example.com POST", o.Scheme(), o.Host(), o.Method())
+	if o.Scheme != "https" || o.Host != "app.example.com" || o.Method != http.MethodPost {
+		t.Errorf("Of = %s %s %s, want https app.example.com POST", o.Scheme, o.Host, o.Method)
 	}
-	if uri, ok := o.RequestURI(); !ok || uri != "/a/%61b?x=1" {
-		t.Errorf("RequestURI() = %q, %v, want /a/%%61b?x=1", uri, ok)
+	if uri := o.URI; uri != "/a/%61b?x=1" {
+		t.Errorf("URI = %q, want /a/%%61b?x=1", uri)
 	}
-	if p, ok := o.Path(); !ok || p != "/a/ab" {
-		t.Errorf("Path() = %q, %v, want /a/ab", p, ok)
+	if p := o.Path; p != "/a/ab" {
+		t.Errorf("Path = %q, want /a/ab", p)
 	}
 	if u, ok := o.URL(); !ok || u != "https://app.example.com/a/%61b?x=1" {
 		t.Errorf("URL() = %q, %v", u, ok)
 	}
 	// The path the app is given, escapes and all, is the one checked.
 	r = request(http.MethodGet, "http://app.example.com/public/..%2Fadmin")
-	if p, ok := Of(r, false).Path(); ok {
-		t.Errorf("Path() of /public/..%%2Fadmin = %q, true, want false", p)
+	if p := Of(r, false).Path; p != "" {
+		t.Errorf("Path of /public/..%%2Fadmin = %q, want \"\" (not canonical)", p)
 	}
 }
 
@@ -49,8 +49,8 @@ func TestOfOpaqueTargetIsUnknown(t *testing.T) {
 	r.URL.Opaque = "http://app.example.com/admin"
 	r.URL.Path = "/"
 	o := Of(r, false)
-	if p, ok := o.Path(); ok {
-		t.Errorf("Path() of an opaque request-target = %q, true, want unknown", p)
+	if p := o.Path; p != "" {
+		t.Errorf("Path of an opaque request-target = %q, want \"\" (unknown)", p)
 	}
 	if u, ok := o.URL(); ok {
 		t.Errorf("URL() of an opaque request-target = %q, true, want unknown", u)
@@ -62,11 +62,11 @@ func TestOfForwarded(t *testing.T) {
 		"X-Forwarded-Host", "App.Example.com:8443, proxy.internal", "X-Forwarded-Uri", "/%61dmin/x?y=%2F",
 		"X-Forwarded-Method", "post", "X-Forwarded-Proto", "https")
 	o := Of(r, true)
-	if o.Scheme() != "https" || o.Host() != "App.Example.com:8443" || o.Method() != http.MethodPost {
-		t.Errorf("Of = %s %s %s, want https App.Example.com:8443 POST", o.Scheme(), o.Host(), o.Method())
+	if o.Scheme != "https" || o.Host != "App.Example.com:8443" || o.Method != http.MethodPost {
+		t.Errorf("Of = %s %s %s, want https App.Example.com:8443 POST", o.Scheme, o.Host, o.Method)
 	}
-	if p, ok := o.Path(); !ok || p != "/admin/x" {
-		t.Errorf("Path() = %q, %v, want /admin/x (the query is not the path)", p, ok)
+	if p := o.Path; p != "/admin/x" {
+		t.Errorf("Path = %q, want /admin/x (the query is not the path)", p)
 	}
 	if u, ok := o.URL(); !ok || u != "https://App.Example.com:8443/%61dmin/x?y=%2F" {
 		t.Errorf("URL() = %q, %v", u, ok)
@@ -91,11 +91,11 @@ func TestOfForwardedUnknowns(t *testing.T) {
 			// request it asks about: they must not stand in for it.
 			r := request(http.MethodOptions, "http://gatehouse.internal/public/x", tc.kv...)
 			o := Of(r, true)
-			if o.Method() != "" {
-				t.Errorf("Method() = %q, want \"\" (unknown)", o.Method())
+			if o.Method != "" {
+				t.Errorf("Method = %q, want \"\" (unknown)", o.Method)
 			}
-			if p, ok := o.Path(); ok {
-				t.Errorf("Path() = %q, true, want unknown", p)
+			if p := o.Path; p != "" {
+				t.Errorf("Path = %q, want \"\" (unknown)", p)
 			}
 			if u, ok := o.URL(); ok {
 				t.Errorf("URL() = %q, true, want unknown", u)
@@ -107,7 +107,7 @@ func TestOfForwardedUnknowns(t *testing.T) {
 func TestOfRefusesBadForwardedHost(t *testing.T) {
 	for _, h := range []string{"evil.example/x", "user@evil.example", "evil.example\\x", "a b", "evil\x00"} {
 		r := request(http.MethodGet, "http://app.example.com/", "X-Forwarded-Host", h)
-		if got := Of(r, true).Host(); got != "app.example.com" {
+		if got := Of(r, true).Host; got != "app.example.com" {
 			t.Errorf("Of with X-Forwarded-Host %q: Host = %q, want the request's own", h, got)
 		}
 	}
@@ -132,8 +132,22 @@ func TestScheme(t *testing.T) {
 		if tc.tls {
 			r.TLS = &tls.ConnectionState{}
 		}
-		if got := Of(r, false).Scheme(); got != tc.want {
+		if got := Of(r, false).Scheme; got != tc.want {
 			t.Errorf("TLS %v, X-Forwarded-Proto %q: Scheme = %q, want %q", tc.tls, tc.proto, got, tc.want)
 		}
+	}
+}
+
+func TestHostnameOf(t *testing.T) {
+	r := request(http.MethodGet, "http://Auth.Internal:8080/oauth2/auth", "X-Forwarded-Host", "App.Example.com:8443")
+	if got := HostnameOf(r, false); got != "auth.internal" {
+		t.Errorf("HostnameOf(r, false) = %q, want auth.internal", got)
+	}
+	if got := HostnameOf(r, true); got != "app.example.com" {
+		t.Errorf("HostnameOf(r, true) = %q, want app.example.com", got)
+	}
+	r.Header.Set("X-Forwarded-Host", "evil/x")
+	if got := HostnameOf(r, true); got != "auth.internal" {
+		t.Errorf("HostnameOf with a bad X-Forwarded-Host = %q, want the request's own", got)
 	}
 }

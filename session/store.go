@@ -8,6 +8,7 @@ import (
 	"time"
 
 	"github.com/gatehouse-auth/gatehouse/cookie"
+	"github.com/gatehouse-auth/gatehouse/origin"
 )
 
 // ErrNoSession is returned by Load when a request carries no usable session:
@@ -29,6 +30,9 @@ type Store interface {
 	Save(w http.ResponseWriter, r *http.Request, s *State) error
 	// Clear signs the browser that sent r out.
 	Clear(w http.ResponseWriter, r *http.Request)
+	// Owns reports whether the cookie called name is one of the store's,
+	// which the middleware keeps from the app.
+	Owns(name string) bool
 }
 
 // Sealer seals and opens cookie values; *cookie.Codec is one, and so is a
@@ -45,16 +49,28 @@ type CookieStore struct {
 	name     string
 	codec    Sealer
 	lifetime time.Duration
-	options  func(r *http.Request) cookie.Options
+	cookies  cookie.Policy
+	trust    bool
 	now      func() time.Time
 }
 
 // NewCookieStore returns a CookieStore writing cookies called name, sealed by
-// codec, that expire lifetime after sign-in. options gives the attributes of a
-// request's cookies (the domain can depend on the request's host); now is the
-// clock.
-func NewCookieStore(name string, codec Sealer, lifetime time.Duration, options func(r *http.Request) cookie.Options, now func() time.Time) *CookieStore {
-	return &CookieStore{name: name, codec: codec, lifetime: lifetime, options: options, now: now}
+// codec, that expire lifetime after sign-in. cookies gives their attributes
+// for the host a request was sent to (with trustForwarded, the host
+// X-Forwarded-Host names; see package origin); now is the clock.
+func NewCookieStore(name string, codec Sealer, lifetime time.Duration, cookies cookie.Policy, trustForwarded bool, now func() time.Time) *CookieStore {
+	return &CookieStore{name: name, codec: codec, lifetime: lifetime, cookies: cookies, trust: trustForwarded, now: now}
+}
+
+// Owns reports whether the cookie called name is one of the store's: the
+// session cookie or one of its chunks.
+func (s *CookieStore) Owns(name string) bool {
+	return cookie.IsPart(s.name, name)
+}
+
+// options returns the attributes of the cookies written in answer to r.
+func (s *CookieStore) options(r *http.Request) cookie.Options {
+	return s.cookies.For(origin.HostnameOf(r, s.trust))
 }
 
 // Load opens the session cookie, joining its chunks. A browser may send

@@ -27,10 +27,8 @@ func newTestStore(t *testing.T, now *time.Time) *CookieStore {
 	if err != nil {
 		t.Fatal(err)
 	}
-	options := func(r *http.Request) cookie.Options {
-		return cookie.Options{Path: "/", Secure: true, HTTPOnly: true, SameSite: http.SameSiteLaxMode}
-	}
-	return NewCookieStore("_oauth2_proxy", codec, 7*24*time.Hour, options, func() time.Time { return *now })
+	cookies := cookie.Policy{Path: "/", Secure: true, HTTPOnly: true, SameSite: http.SameSiteLaxMode}
+	return NewCookieStore("_oauth2_proxy", codec, 7*24*time.Hour, cookies, false, func() time.Time { return *now })
 }
 
 // testState returns a session whose tokens make it about size bytes sealed.
@@ -166,7 +164,7 @@ func TestCookieStoreLoadRefuses(t *testing.T) {
 	}
 	// other shares the store's secret but seals for the cookie name _other;
 	// renamed moves its cookies under the store's name, chunk for chunk.
-	other := NewCookieStore("_other", s.codec, s.lifetime, s.options, s.now)
+	other := NewCookieStore("_other", s.codec, s.lifetime, s.cookies, s.trust, s.now)
 	renamed := func(c []*http.Cookie) []*http.Cookie {
 		var out []*http.Cookie
 		for _, oc := range c {
@@ -298,7 +296,7 @@ func TestCookieStoreMarksSessionsOfOlderSecretsStale(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	rotated := NewCookieStore("_oauth2_proxy", current, 7*24*time.Hour, old.options, old.now)
+	rotated := NewCookieStore("_oauth2_proxy", current, 7*24*time.Hour, old.cookies, old.trust, old.now)
 	got, err := rotated.Load(requestWith(save(t, old, testState(100), nil)))
 	if err != nil || !got.Stale() {
 		t.Fatalf("Load(old secret) = %v, %v; want a stale session", got, err)
@@ -443,5 +441,43 @@ func TestDecodeBoundsWhatItInflates(t *testing.T) {
 	}
 	if _, err := decode([]byte{deflated, 0xff, 0x00}); err == nil {
 		t.Error("decode(a corrupt DEFLATE stream) = a session, want an error")
+	}
+}
+
+func TestCookieStoreOwns(t *testing.T) {
+	now := signedIn
+	s := newTestStore(t, &now)
+	for name, want := range map[string]bool{
+		"_oauth2_proxy": true, "_oauth2_proxy_0": true, "_oauth2_proxy_12": true,
+		"_oauth2_proxy_csrf_ab": false, "_oauth2_proxy_x": false, "other": false, "_OAUTH2_PROXY": false,
+	} {
+		if got := s.Owns(name); got != want {
+			t.Errorf("Owns(%q) = %v, want %v", name, got, want)
+		}
+	}
+}
+
+func TestCookieStoreDomainFromTrustedHost(t *testing.T) {
+	now := signedIn
+	codec, err := cookie.NewCodec([]byte("0123456789abcdef0123456789abcdef"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	cookies := cookie.Policy{Path: "/", Domains: []string{"example.com"}}
+	for _, trust := range []bool{false, true} {
+		s := NewCookieStore("_oauth2_proxy", codec, time.Hour, cookies, trust, func() time.Time { return now })
+		r := httptest.NewRequest(http.MethodGet, "http://auth.internal/oauth2/auth", nil)
+		r.Header.Set("X-Forwarded-Host", "app.example.com")
+		w := httptest.NewRecorder()
+		if err := s.Save(w, r, &State{Subject: "s", CreatedAt: now}); err != nil {
+			t.Fatal(err)
+		}
+		want := ""
+		if trust {
+			want = "example.com"
+		}
+		if got := w.Result().Cookies()[0].Domain; got != want {
+			t.Errorf("trustForwarded %v: Domain = %q, want %q", trust, got, want)
+		}
 	}
 }

@@ -1,4 +1,4 @@
-package gatehouse
+package redirect
 
 import (
 	"fmt"
@@ -240,15 +240,15 @@ var hostileRedirects = []string{
 	"evil.com/x",
 
 	// Too long.
-	"/" + strings.Repeat("a", maxRedirectLen),
-	"https://app.example.com/" + strings.Repeat("a", maxRedirectLen),
+	"/" + strings.Repeat("a", MaxLen),
+	"https://app.example.com/" + strings.Repeat("a", MaxLen),
 }
 
-func mustPolicy(t *testing.T, whitelist ...string) redirectPolicy {
+func mustPolicy(t *testing.T, whitelist ...string) *Policy {
 	t.Helper()
-	p, err := newRedirectPolicy(whitelist)
+	p, err := New(whitelist, "/oauth2")
 	if err != nil {
-		t.Fatalf("newRedirectPolicy(%q) = %v", whitelist, err)
+		t.Fatalf("New(%q) = %v", whitelist, err)
 	}
 	return p
 }
@@ -352,7 +352,7 @@ func TestAllowedAccepts(t *testing.T) {
 		{nil, "app.example.com", "/.well-known/x"},
 		{nil, "app.example.com", "/a/...b/"},
 		{nil, "", "/x"},
-		{nil, "app.example.com", "/" + strings.Repeat("a", maxRedirectLen-1)},
+		{nil, "app.example.com", "/" + strings.Repeat("a", MaxLen-1)},
 
 		// The request's own host.
 		{nil, "app.example.com", "https://app.example.com"},
@@ -403,40 +403,40 @@ func TestAllowedAccepts(t *testing.T) {
 	}
 }
 
-func TestNewRedirectPolicy(t *testing.T) {
+func TestNew(t *testing.T) {
 	tests := []struct {
 		whitelist []string
-		rules     []redirectRule
+		rules     []rule
 	}{
 		{nil, nil},
 		{[]string{"", "  ", "\t"}, nil},
-		{[]string{" example.com "}, []redirectRule{{host: "example.com"}}},
-		{[]string{"Example.COM"}, []redirectRule{{host: "example.com"}}},
-		{[]string{".example.com"}, []redirectRule{{host: "example.com", subdomains: true}}},
-		{[]string{"*.example.com"}, []redirectRule{{host: "example.com", subdomains: true}}},
-		{[]string{"example.com:8080"}, []redirectRule{{host: "example.com", port: 8080}}},
-		{[]string{"example.com:*"}, []redirectRule{{host: "example.com", anyPort: true}}},
-		{[]string{".example.com:*"}, []redirectRule{{host: "example.com", subdomains: true, anyPort: true}}},
-		{[]string{"*.example.com:65535"}, []redirectRule{{host: "example.com", subdomains: true, port: 65535}}},
-		{[]string{"xn--bcher-kva.example"}, []redirectRule{{host: "xn--bcher-kva.example"}}},
-		{[]string{"10.0.0.2:8080"}, []redirectRule{{host: "10.0.0.2", port: 8080}}},
-		{[]string{"a.com", "", "b.com"}, []redirectRule{{host: "a.com"}, {host: "b.com"}}},
+		{[]string{" example.com "}, []rule{{host: "example.com"}}},
+		{[]string{"Example.COM"}, []rule{{host: "example.com"}}},
+		{[]string{".example.com"}, []rule{{host: "example.com", subdomains: true}}},
+		{[]string{"*.example.com"}, []rule{{host: "example.com", subdomains: true}}},
+		{[]string{"example.com:8080"}, []rule{{host: "example.com", port: 8080}}},
+		{[]string{"example.com:*"}, []rule{{host: "example.com", anyPort: true}}},
+		{[]string{".example.com:*"}, []rule{{host: "example.com", subdomains: true, anyPort: true}}},
+		{[]string{"*.example.com:65535"}, []rule{{host: "example.com", subdomains: true, port: 65535}}},
+		{[]string{"xn--bcher-kva.example"}, []rule{{host: "xn--bcher-kva.example"}}},
+		{[]string{"10.0.0.2:8080"}, []rule{{host: "10.0.0.2", port: 8080}}},
+		{[]string{"a.com", "", "b.com"}, []rule{{host: "a.com"}, {host: "b.com"}}},
 	}
 	for _, tt := range tests {
 		tt := tt
 		t.Run(strings.Join(tt.whitelist, ","), func(t *testing.T) {
-			p, err := newRedirectPolicy(tt.whitelist)
+			p, err := New(tt.whitelist, "/oauth2")
 			if err != nil {
-				t.Fatalf("newRedirectPolicy(%q) = %v, want no error", tt.whitelist, err)
+				t.Fatalf("New(%q) = %v, want no error", tt.whitelist, err)
 			}
 			if fmt.Sprint(p.rules) != fmt.Sprint(tt.rules) {
-				t.Errorf("newRedirectPolicy(%q).rules = %v, want %v", tt.whitelist, p.rules, tt.rules)
+				t.Errorf("New(%q).rules = %v, want %v", tt.whitelist, p.rules, tt.rules)
 			}
 		})
 	}
 }
 
-func TestNewRedirectPolicyErrors(t *testing.T) {
+func TestNewErrors(t *testing.T) {
 	tests := []struct {
 		entry string
 		want  string
@@ -471,21 +471,21 @@ func TestNewRedirectPolicyErrors(t *testing.T) {
 	for _, tt := range tests {
 		tt := tt
 		t.Run(tt.entry, func(t *testing.T) {
-			_, err := newRedirectPolicy([]string{"ok.example.com", " " + tt.entry + " "})
+			_, err := New([]string{"ok.example.com", " " + tt.entry + " "}, "/oauth2")
 			if err == nil || err.Error() != tt.want {
-				t.Errorf("newRedirectPolicy([%q]) = %v, want %s", tt.entry, err, tt.want)
+				t.Errorf("New([%q]) = %v, want %s", tt.entry, err, tt.want)
 			}
 		})
 	}
 }
 
-func TestNewRedirectPolicyJoinsErrors(t *testing.T) {
-	p, err := newRedirectPolicy([]string{"a b", "good.com", "x.com:99999"})
+func TestNewJoinsErrors(t *testing.T) {
+	p, err := New([]string{"a b", "good.com", "x.com:99999"}, "/oauth2")
 	want := "whitelistDomains: \"a b\" is not a domain\nwhitelistDomains: \"x.com:99999\" has an invalid port"
 	if err == nil || err.Error() != want {
-		t.Fatalf("newRedirectPolicy = %v, want %q", err, want)
+		t.Fatalf("New = %v, want %q", err, want)
 	}
-	if len(p.rules) != 0 {
-		t.Errorf("newRedirectPolicy with errors returned rules %v, want none", p.rules)
+	if p != nil {
+		t.Errorf("New with errors returned a policy %v, want nil", p)
 	}
 }

@@ -1,4 +1,4 @@
-package gatehouse
+package redirect
 
 import (
 	"errors"
@@ -10,18 +10,20 @@ import (
 	"github.com/gatehouse-auth/gatehouse/origin"
 )
 
-// maxRedirectLen is the longest rd value allowed accepts. No sign-in return address needs more,
+// MaxLen is the longest rd value a Policy accepts. No sign-in return address needs more,
 // and proxies and browsers truncate or reject much longer Location headers.
-const maxRedirectLen = 2048
+const MaxLen = 2048
 
-// redirectPolicy decides where Gatehouse may send a browser after sign-in or sign-out.
-// The zero value allows relative paths and absolute URLs on the request's own host only.
-type redirectPolicy struct {
-	rules []redirectRule
+// Policy decides where Gatehouse may send a browser after sign-in or
+// sign-out: the rd rules and the choice among the places a request names.
+// It is built once by New and never changed, so requests share it.
+type Policy struct {
+	rules  []rule
+	prefix string // proxyPrefix: no target is one of the request host's endpoints
 }
 
-// redirectRule is one parsed whitelistDomains entry.
-type redirectRule struct {
+// rule is one parsed whitelistDomains entry.
+type rule struct {
 	host       string // lower-case domain or dotted-quad IPv4 address, without port
 	subdomains bool   // ".host" or "*.host": host itself and every name below it
 	port       int    // 0: the scheme's default port
@@ -35,9 +37,12 @@ type hostAddr struct {
 	port int // 0: none written, i.e. the scheme's default port
 }
 
-// newRedirectPolicy parses whitelistDomains entries (oauth2-proxy syntax). Entries are trimmed;
-// empty entries are ignored. A bad entry is an error naming the option and the entry, e.g.
-// `whitelistDomains: "exa mple.com" is not a domain`. Returns all problems joined (errors.Join).
+// New returns the policy that allows the request's own host and the hosts
+// of whitelist, whitelistDomains entries (oauth2-proxy syntax), and never a
+// target under proxyPrefix on the request's own host. Entries are trimmed;
+// empty entries are ignored. A bad entry is an error naming the option and
+// the entry, e.g. `whitelistDomains: "exa mple.com" is not a domain`. New
+// returns all problems joined (errors.Join).
 //
 // Accepted forms: "example.com" (that host on the scheme's default port), ".example.com" and
 // "*.example.com" (example.com and every subdomain), any of these followed by ":8080" (that
@@ -45,15 +50,15 @@ type hostAddr struct {
 // Names are compared case-insensitively and label by label. Internationalised names must be
 // written in punycode; names with a trailing dot, IPv6 literals and wildcards anywhere but at
 // the front are errors.
-func newRedirectPolicy(whitelist []string) (redirectPolicy, error) {
-	var rules []redirectRule
+func New(whitelist []string, proxyPrefix string) (*Policy, error) {
+	var rules []rule
 	var errs []error
 	for _, entry := range whitelist {
 		entry = strings.TrimSpace(entry)
 		if entry == "" {
 			continue
 		}
-		r, err := parseRedirectRule(entry)
+		r, err := parseRule(entry)
 		if err != nil {
 			errs = append(errs, err)
 			continue
@@ -61,14 +66,14 @@ func newRedirectPolicy(whitelist []string) (redirectPolicy, error) {
 		rules = append(rules, r)
 	}
 	if len(errs) > 0 {
-		return redirectPolicy{}, errors.Join(errs...)
+		return nil, errors.Join(errs...)
 	}
-	return redirectPolicy{rules: rules}, nil
+	return &Policy{rules: rules, prefix: proxyPrefix}, nil
 }
 
-// parseRedirectRule parses one trimmed, non-empty whitelistDomains entry.
-func parseRedirectRule(entry string) (redirectRule, error) {
-	var r redirectRule
+// parseRule parses one trimmed, non-empty whitelistDomains entry.
+func parseRule(entry string) (rule, error) {
+	var r rule
 	if !isASCII(entry) {
 		return r, fmt.Errorf("whitelistDomains: %q is not a domain (write internationalised names in punycode, xn--...)", entry)
 	}
@@ -109,7 +114,7 @@ func parseRedirectRule(entry string) (redirectRule, error) {
 // is requestHost or matches a whitelist rule.
 //
 // rd is the value as the browser sent it, query-unescaped once. It is refused when it is empty,
-// longer than maxRedirectLen, or contains a byte outside printable ASCII, a space, a backslash,
+// longer than MaxLen, or contains a byte outside printable ASCII, a space, a backslash,
 // '"', '<', '>', a malformed percent escape, or an escaped control character. A relative rd must
 // start with a single "/" (scheme-relative "//host" is refused even for the own host); "x",
 // "?q" and "#f" are refused. An absolute rd must start with "http://" or "https://" followed by
@@ -119,8 +124,8 @@ func parseRedirectRule(entry string) (redirectRule, error) {
 // In either form the path must not contain "//", a "." or ".." segment (also as %2e), or an
 // escaped "/" or "\" (%2F, %5C): a browser keeps those on the same host, but no real return
 // address has them and they turn into open redirects behind servers that decode or clean paths.
-func (p redirectPolicy) allowed(rd, requestHost string) bool {
-	if rd == "" || len(rd) > maxRedirectLen || !cleanRedirectBytes(rd) {
+func (p *Policy) allowed(rd, requestHost string) bool {
+	if rd == "" || len(rd) > MaxLen || !cleanRedirectBytes(rd) {
 		return false
 	}
 	if rd[0] == '/' {
@@ -164,7 +169,7 @@ func (p redirectPolicy) allowed(rd, requestHost string) bool {
 }
 
 // matches reports whether the rule admits target reached with scheme.
-func (r redirectRule) matches(target hostAddr, scheme string) bool {
+func (r rule) matches(target hostAddr, scheme string) bool {
 	if target.host != r.host && !(r.subdomains && strings.HasSuffix(target.host, "."+r.host)) {
 		return false
 	}

@@ -4,10 +4,8 @@ import (
 	"errors"
 	"fmt"
 	"html"
-	"io"
 	"net/http"
 	"strings"
-	"sync"
 )
 
 // Errors the handlers return; fail maps them to a status. The message a client
@@ -94,28 +92,3 @@ a.button{display:inline-block;padding:.7rem 1.4rem;background:#1f5fbf;color:#fff
 %[2]s
 </body></html>
 `
-
-// logger writes Gatehouse's log lines where Traefik collects a plugin's
-// output: standard output is Traefik's debug log, standard error its error log.
-type logger struct {
-	prefix string
-	mu     sync.Mutex
-	debug  io.Writer
-	err    io.Writer
-}
-
-// newLogger returns a logger for the middleware called name.
-func newLogger(name string, debug, err io.Writer) *logger {
-	return &logger{prefix: "gatehouse[" + name + "]: ", debug: debug, err: err}
-}
-
-func (l *logger) debugf(format string, args ...any) { l.write(l.debug, format, args) }
-
-func (l *logger) errorf(format string, args ...any) { l.write(l.err, format, args) }
-
-func (l *logger) write(w io.Writer, format string, args []any) {
-	line := l.prefix + fmt.Sprintf(format, args...) + "\n"
-	l.mu.Lock()
-	defer l.mu.Unlock()
-	io.WriteString(w, line)
-}

@@ -1,4 +1,4 @@
-package gatehouse
+package redirect
 
 import (
 	"net"
@@ -92,7 +92,7 @@ func TestFuzzRedirectRequestHostSeeds(t *testing.T) {
 
 // checkRequestHost is FuzzRedirectRequestHost's check: an absolute rd that allowed accepts
 // for requestHost resolves to requestHost or a whitelisted host.
-func checkRequestHost(t *testing.T, p redirectPolicy, base *url.URL, rd, requestHost string) {
+func checkRequestHost(t *testing.T, p *Policy, base *url.URL, rd, requestHost string) {
 	t.Helper()
 	if !p.allowed(rd, requestHost) || strings.HasPrefix(rd, "/") {
 		return
@@ -139,7 +139,7 @@ func redirectCorpus(tb testing.TB) []namedRedirect {
 
 // checkCorpusLabel fails t unless a corpus file named allowed-* holds an rd that allowed
 // accepts for requestHost and one named refused-* an rd it refuses.
-func checkCorpusLabel(t *testing.T, p redirectPolicy, name, rd, requestHost string) {
+func checkCorpusLabel(t *testing.T, p *Policy, name, rd, requestHost string) {
 	t.Helper()
 	got := p.allowed(rd, requestHost)
 	switch {
@@ -152,11 +152,11 @@ func checkCorpusLabel(t *testing.T, p redirectPolicy, name, rd, requestHost stri
 
 // fuzzFixture returns the policy of fuzzWhitelist and the page the fuzzed
 // redirects are resolved against.
-func fuzzFixture(tb testing.TB) (redirectPolicy, *url.URL) {
+func fuzzFixture(tb testing.TB) (*Policy, *url.URL) {
 	tb.Helper()
-	p, err := newRedirectPolicy(fuzzWhitelist)
+	p, err := New(fuzzWhitelist, "/oauth2")
 	if err != nil {
-		tb.Fatalf("newRedirectPolicy(%q) = %v", fuzzWhitelist, err)
+		tb.Fatalf("New(%q) = %v", fuzzWhitelist, err)
 	}
 	base, err := url.Parse("https://app.example.com/x")
 	if err != nil {
