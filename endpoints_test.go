@@ -5,6 +5,7 @@ import (
 	"net/url"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/gatehouse-auth/gatehouse/redirect"
 )
@@ -82,8 +83,8 @@ func TestSignInRefusesOtherGroups(t *testing.T) {
 	env.signIn("/")
 	env.idp.SetClaims(map[string]any{"sub": "u-456", "email": "bob@example.com", "email_verified": true, "groups": []string{"staff"}})
 	resp, body, _ := env.browse(env.url("/oauth2/start?rd=/"), nil)
-	if resp.StatusCode != http.StatusForbidden || !strings.Contains(body, "Forbidden") {
-		t.Errorf("sign-in outside allowedGroups = %d, want a 403 page", resp.StatusCode)
+	if resp.StatusCode != http.StatusForbidden || !strings.Contains(body, "Access denied") || !strings.Contains(body, "bob@example.com") {
+		t.Errorf("sign-in outside allowedGroups = %d %q, want the 403 page naming bob", resp.StatusCode, body)
 	}
 	// The refused sign-in did not replace alice's session.
 	if resp, _ := env.do(http.MethodGet, env.url("/oauth2/userinfo"), nil); resp.StatusCode != http.StatusOK {
@@ -413,5 +414,44 @@ func TestTargetIsNeverAnEndpoint(t *testing.T) {
 		if last := hops[len(hops)-1]; last != env.url("/") {
 			t.Errorf("sign-in with rd %q ended at %s after %d hops, want %s", rd, last, len(hops), env.url("/"))
 		}
+	}
+}
+
+// TestDeniedPageOffersAnotherSignIn: a signed-in user the rules refuse gets
+// a 403 page that says who they are and links to a sign-in at which the
+// provider asks for credentials again, then back to the page: never a
+// redirect, which would loop. Signing in there as an allowed user opens it.
+func TestDeniedPageOffersAnotherSignIn(t *testing.T) {
+	env := newTestEnv(t, func(c *Config) {
+		c.EmailDomains = nil
+		c.AllowedGroups = []string{"admins"}
+	})
+	env.idp.SetClaims(map[string]any{"sub": "u-456", "email": "bob@example.com", "email_verified": true, "groups": []string{"admins"}})
+	env.signIn("/")
+	env.idp.SetClaims(map[string]any{"sub": "u-456", "email": "bob@example.com", "email_verified": true, "groups": []string{"staff"}})
+	env.advance(2 * time.Hour) // the access token expires: the refresh brings the new groups
+	resp, body := env.do(http.MethodGet, env.url("/reports?q=1"), nil)
+	if resp.StatusCode != http.StatusForbidden || !strings.Contains(body, "<b>bob@example.com</b>") {
+		t.Fatalf("GET /reports by bob outside allowedGroups = %d %q, want the 403 page naming him", resp.StatusCode, body)
+	}
+	link := signInLink(t, body)
+	want := "/oauth2/start?prompt=login&rd=" + url.QueryEscape(env.url("/reports?q=1"))
+	if link != want {
+		t.Fatalf("403 page links to %q, want %q", link, want)
+	}
+	resp, _ = env.do(http.MethodGet, env.url(link), nil)
+	loc, err := resp.Location()
+	if resp.StatusCode != http.StatusFound || err != nil || loc.Query().Get("prompt") != "login" {
+		t.Fatalf("following the 403 page's link = %d to %v, want the provider asked for prompt=login", resp.StatusCode, loc)
+	}
+	env.idp.SetClaims(map[string]any{"sub": "u-123", "email": "alice@example.com", "email_verified": true, "groups": []string{"admins"}})
+	resp, body, hops := env.browse(loc.String(), nil)
+	if resp.StatusCode != http.StatusOK || !strings.HasPrefix(body, "app: ") || hops[len(hops)-1] != env.url("/reports?q=1") {
+		t.Errorf("signing in again as alice = %d %q after %v, want the page", resp.StatusCode, body, hops)
+	}
+	// A prompt a /start request may not ask for is not passed on.
+	resp, _ = env.do(http.MethodGet, env.url("/oauth2/start?prompt=none"), nil)
+	if loc, err := resp.Location(); err != nil || loc.Query().Has("prompt") {
+		t.Errorf("/oauth2/start?prompt=none sends the provider to %v, want no prompt", loc)
 	}
 }

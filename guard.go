@@ -81,6 +81,13 @@ func (g *Gatehouse) guard(w http.ResponseWriter, r *http.Request, o origin.Reque
 		g.log.debugf("%s %s: %v", r.Method, r.URL.Path, err)
 		return g.challenge(w, r, o)
 	}
+	var d *deniedError
+	if errors.As(err, &d) {
+		d.rd = redirect.Home(o)
+		if u, ok := o.URL(); ok {
+			d.rd = g.cfg.redirects.Safe(o, u)
+		}
+	}
 	if err != nil {
 		return err
 	}

@@ -52,10 +52,16 @@ func (g *Gatehouse) signIn(w http.ResponseWriter, r *http.Request, o origin.Requ
 	return nil
 }
 
-// start begins a sign-in at the identity provider.
+// start begins a sign-in at the identity provider. Its prompt parameter,
+// when it is one the provider may be asked for (the 403 page asks for
+// login), replaces the prompt option.
 func (g *Gatehouse) start(w http.ResponseWriter, r *http.Request, o origin.Request) error {
 	return g.beginSignIn(w, r, o, g.cfg.redirects.After(r, o, g.cfg.reverseProxy))
 }
+
+// startPrompts are the prompt values a /start request may ask for. "none"
+// is not one: it would end the sign-in in an error at the provider.
+var startPrompts = map[string]bool{"login": true, "select_account": true, "consent": true}
 
 // beginSignIn remembers a new sign-in in its flow cookie and sends the browser
 // to the identity provider; after the callback it goes on to rd.
@@ -63,6 +69,10 @@ func (g *Gatehouse) beginSignIn(w http.ResponseWriter, r *http.Request, o origin
 	f, err := oauth.NewFlow()
 	if err != nil {
 		return err
+	}
+	f.Prompt = g.cfg.prompt
+	if p := r.URL.Query().Get("prompt"); startPrompts[p] {
+		f.Prompt = p
 	}
 	redirectURL := g.redirectURL(o)
 	authURL, err := g.provider.AuthCodeURL(r.Context(), redirectURL, f)
@@ -115,6 +125,10 @@ func (g *Gatehouse) callback(w http.ResponseWriter, r *http.Request, _ origin.Re
 		SeenAt:            now,
 	}
 	if err := g.authorize(s); err != nil {
+		var d *deniedError
+		if errors.As(err, &d) {
+			d.rd = f.RD
+		}
 		return err
 	}
 	if err := g.sessions.Save(w, r, s); err != nil {

@@ -52,6 +52,7 @@ type Config struct {
 	SkipAuthPreflight  bool
 	APIRoutes          []string
 	SkipProviderButton bool
+	Prompt             string
 
 	PassUserHeaders         bool
 	PassAccessToken         bool

@@ -5,7 +5,10 @@ import (
 	"fmt"
 	"html"
 	"net/http"
+	"net/url"
 	"strings"
+
+	"github.com/gatehouse-auth/gatehouse/origin"
 )
 
 // Errors the handlers return; fail maps them to a status. The message a client
@@ -42,7 +45,48 @@ func (g *Gatehouse) fail(w http.ResponseWriter, r *http.Request, err error) {
 	} else {
 		g.log.debugf("%s %s: %d: %v", r.Method, r.URL.Path, status, err)
 	}
+	var d *deniedError
+	if errors.As(err, &d) && !wantsJSON(r) {
+		g.writeDenied(w, r, d)
+		return
+	}
 	writeStatus(w, r, status)
+}
+
+// deniedError is the refusal of a signed-in user by the authorization
+// rules; it wraps errForbidden. The 403 page names the user and offers to
+// sign in as someone else, then go on to rd.
+type deniedError struct {
+	err  error
+	user string // the email, or the user name without one
+	rd   string // "" when the page is not for a target (/auth behind a proxy)
+}
+
+func (e *deniedError) Error() string { return e.err.Error() }
+
+func (e *deniedError) Unwrap() error { return e.err }
+
+// writeDenied answers a signed-in user the rules refuse with a 403 page that
+// says who they are signed in as, and links to a new sign-in at which the
+// provider asks for credentials again (prompt=login) instead of signing the
+// same user in at once: never a redirect, which would loop. The session
+// stays: other middlewares sharing it may allow its user.
+func (g *Gatehouse) writeDenied(w http.ResponseWriter, r *http.Request, d *deniedError) {
+	o := origin.Of(r, g.cfg.reverseProxy)
+	rd := d.rd
+	if rd == "" {
+		rd = g.cfg.redirects.After(r, o, g.cfg.reverseProxy)
+	}
+	start := g.cfg.proxyPrefix + "/start?prompt=login&rd=" + url.QueryEscape(rd)
+	if g.cfg.reverseProxy {
+		// The page may reach the browser through a ForwardAuth: a path
+		// alone would be resolved against the auth server's address.
+		start = o.Scheme + "://" + o.Host + start
+	}
+	noStore(w)
+	writePage(w, http.StatusForbidden, "Access denied",
+		"<p>You are signed in as <b>"+html.EscapeString(d.user)+"</b>, who may not open this page.</p>\n"+
+			`<p><a class="button" href="`+html.EscapeString(start)+`">Sign in as someone else</a></p>`)
 }
 
 // writeStatus answers with status and a short body in the format the client

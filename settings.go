@@ -50,6 +50,7 @@ type settings struct {
 	warm               bool // ServeHTTP's warm path applies: no skip rule, no static upstream
 	apiRoutes          []*regexp.Regexp
 	skipProviderButton bool
+	prompt             string // "" sends none
 
 	passUserHeaders     bool
 	passAccessToken     bool
@@ -184,6 +185,10 @@ func newSettings(c *Config) (*settings, error) {
 	}
 	if callback != nil && callback.Path != s.proxyPrefix+"/callback" {
 		p.addf("redirectURL", "path must be proxyPrefix + \"/callback\" (%s/callback), got %q", s.proxyPrefix, callback.Path)
+	}
+	s.prompt = strings.TrimSpace(c.Prompt)
+	if s.prompt != "" && s.prompt != "none" && !startPrompts[s.prompt] {
+		p.addf("prompt", "must be none, login, consent or select_account, got %q", c.Prompt)
 	}
 	s.skipAuth = checkSkipAuthRoutes(&p, c.SkipAuthRoutes)
 	s.apiRoutes = checkRegexps(&p, "apiRoutes", c.APIRoutes)

@@ -56,8 +56,9 @@ func TestAuthCodeURL(t *testing.T) {
 	flow := Flow{State: "the-state", Nonce: "the-nonce", Verifier: "the-verifier-0123456789-0123456789-0123456789"}
 	sum := sha256.Sum256([]byte(flow.Verifier))
 	tests := []struct {
-		pkce bool
-		want url.Values
+		pkce   bool
+		prompt string
+		want   url.Values
 	}{
 		{pkce: true, want: url.Values{
 			"client_id": {"gatehouse"}, "redirect_uri": {redirectURL}, "response_type": {"code"},
@@ -69,11 +70,18 @@ func TestAuthCodeURL(t *testing.T) {
 			"client_id": {"gatehouse"}, "redirect_uri": {redirectURL}, "response_type": {"code"},
 			"scope": {"openid email profile"}, "state": {"the-state"}, "nonce": {"the-nonce"},
 		}},
+		{pkce: false, prompt: "login", want: url.Values{
+			"client_id": {"gatehouse"}, "redirect_uri": {redirectURL}, "response_type": {"code"},
+			"scope": {"openid email profile"}, "state": {"the-state"}, "nonce": {"the-nonce"},
+			"prompt": {"login"},
+		}},
 	}
 	for _, tt := range tests {
 		tt := tt
-		t.Run("pkce="+map[bool]string{true: "on", false: "off"}[tt.pkce], func(t *testing.T) {
+		t.Run("pkce="+map[bool]string{true: "on", false: "off"}[tt.pkce]+",prompt="+tt.prompt, func(t *testing.T) {
 			o := f.newOIDC(func(c *Config) { c.PKCE = tt.pkce })
+			flow := flow
+			flow.Prompt = tt.prompt
 			got, err := o.AuthCodeURL(context.Background(), redirectURL, flow)
 			if err != nil {
 				t.Fatalf("AuthCodeURL() = %v", err)

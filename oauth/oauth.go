@@ -102,6 +102,10 @@ type Flow struct {
 	State    string
 	Nonce    string
 	Verifier string
+	// Prompt, when set, is the prompt parameter of the authorization
+	// request ("login" asks the user to sign in again, whoever the
+	// provider remembers). It is not needed at the callback.
+	Prompt string
 }
 
 // NewFlow returns a Flow with fresh random values: 32 random bytes each for

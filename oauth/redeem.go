@@ -13,8 +13,8 @@ import (
 )
 
 // AuthCodeURL returns the authorization endpoint URL for f: state, nonce,
-// the PKCE S256 challenge when enabled, scopes and redirect_uri. It performs
-// discovery if not yet done.
+// the PKCE S256 challenge when enabled, f.Prompt when set, scopes and
+// redirect_uri. It performs discovery if not yet done.
 func (p *OIDC) AuthCodeURL(ctx context.Context, redirectURL string, f Flow) (string, error) {
 	if err := p.checkFlow(f); err != nil {
 		return "", err
@@ -26,6 +26,9 @@ func (p *OIDC) AuthCodeURL(ctx context.Context, redirectURL string, f Flow) (str
 	opts := []oauth2.AuthCodeOption{oauth2.SetAuthURLParam("nonce", f.Nonce)}
 	if p.pkce {
 		opts = append(opts, oauth2.S256ChallengeOption(f.Verifier))
+	}
+	if f.Prompt != "" {
+		opts = append(opts, oauth2.SetAuthURLParam("prompt", f.Prompt))
 	}
 	return p.oauth2Config(m, redirectURL, "").AuthCodeURL(f.State, opts...), nil
 }
