@@ -165,9 +165,12 @@ func (g *Gatehouse) newAccess(r *http.Request, s *session.State, until time.Time
 	id := *s
 	id.AccessToken, id.IDToken, id.RefreshToken = "", "", ""
 	a.state = &id
-	a.size = entryOverhead + len(a.id) + len(a.cookie) + len(id.Subject) + len(id.Email) + len(id.PreferredUsername)
+	a.size = entryOverhead + len(a.id) + len(a.cookie) + len(id.Subject) + len(id.User) + len(id.Email) + len(id.PreferredUsername)
 	for _, group := range id.Groups {
 		a.size += len(group)
+	}
+	for _, role := range id.Roles {
+		a.size += len(role)
 	}
 	for _, f := range a.upstream {
 		a.size += len(f.name) + len(f.value)

@@ -116,7 +116,9 @@ func (g *Gatehouse) callback(w http.ResponseWriter, r *http.Request, _ origin.Re
 		Subject:           id.Subject,
 		Email:             id.Email,
 		PreferredUsername: id.PreferredUsername,
+		User:              id.User,
 		Groups:            id.Groups,
+		Roles:             id.Roles,
 		AccessToken:       tokens.AccessToken,
 		IDToken:           tokens.IDToken,
 		RefreshToken:      tokens.RefreshToken,
@@ -236,7 +238,7 @@ func (g *Gatehouse) userinfo(w http.ResponseWriter, r *http.Request, _ origin.Re
 		groups = []string{}
 	}
 	body, err := json.Marshal(map[string]any{
-		"user":              s.Subject,
+		"user":              s.UserName(),
 		"email":             s.Email,
 		"groups":            groups,
 		"preferredUsername": s.PreferredUsername,

@@ -188,10 +188,10 @@ func (i *identityHeaders) authResponse(h http.Header, s *session.State) {
 }
 
 // setUserHeaders sets the user headers under prefix (X-Forwarded- for the
-// app, X-Auth-Request- for auth responses): User (the sub claim), Email,
+// app, X-Auth-Request- for auth responses): User (see State.UserName), Email,
 // Groups (joined with ",") and Preferred-Username.
 func setUserHeaders(h http.Header, prefix string, s *session.State) {
-	setHeader(h, prefix+"User", s.Subject)
+	setHeader(h, prefix+"User", s.UserName())
 	setHeader(h, prefix+"Email", s.Email)
 	setHeader(h, prefix+"Groups", strings.Join(s.Groups, ","))
 	setHeader(h, prefix+"Preferred-Username", s.PreferredUsername)

@@ -222,6 +222,7 @@ func (g *Gatehouse) refresh(ctx context.Context, s *session.State) (*session.Sta
 		// request the refresh answers.
 		c := *res.state
 		c.Groups = append([]string(nil), res.state.Groups...)
+		c.Roles = append([]string(nil), res.state.Roles...)
 		return &c, nil
 	}
 	return nil, nil
@@ -260,7 +261,9 @@ func refreshed(s *session.State, tokens oauth.Tokens, id oauth.Identity, now tim
 	if id.Subject != "" {
 		n.Email = id.Email
 		n.PreferredUsername = id.PreferredUsername
+		n.User = id.User
 		n.Groups = id.Groups
+		n.Roles = id.Roles
 	}
 	n.RefreshedAt = now
 	n.SeenAt = now

@@ -18,12 +18,17 @@ import (
 type State struct {
 	// Subject is the identity provider's stable identifier (the sub claim).
 	Subject string
+	// User is the user as the identity headers name them (userIDClaim, a
+	// GitHub login); "" means Subject.
+	User string
 	// Email is the user's email address, empty when the provider gave none.
 	Email string
 	// PreferredUsername is the preferred_username claim, if any.
 	PreferredUsername string
 	// Groups are the group names from the provider's groups claim.
 	Groups []string
+	// Roles are the user's roles (allowedRoles), from the roles claims.
+	Roles []string
 	// AccessToken, IDToken and RefreshToken are the tokens from the last sign-in.
 	AccessToken  string
 	IDToken      string
@@ -44,6 +49,14 @@ type State struct {
 	// serialized.
 	stale bool
 	until time.Time
+}
+
+// UserName returns User, or Subject when User is "".
+func (s *State) UserName() string {
+	if s.User != "" {
+		return s.User
+	}
+	return s.Subject
 }
 
 // Stale reports whether the session should be saved again although nothing
