@@ -8,7 +8,8 @@
 // endpoint checks client authentication, single-use codes, the redirect URI
 // and PKCE, and answers refresh_token grants with rotating refresh tokens.
 // Knobs change the signed-in user, the signing algorithm and key, whether
-// the access token carries the user's claims too, and bend the ID token
+// the access token is opaque or carries the user's claims or claims of its
+// own (Keycloak's roles), and bend the ID token
 // (nonce, issuer, audience, expiry) so tests can check that a client
 // refuses it.
 //

@@ -25,6 +25,8 @@ type Provider struct {
 	users          []User
 	padding        int
 	userInAccess   bool
+	accessClaims   map[string]any
+	opaqueAccess   bool
 	key            signingKey
 	kidSeq         int
 	emailInIDToken bool
@@ -178,6 +180,26 @@ func (p *Provider) SetUserClaimsInAccessToken(in bool) {
 	p.mu.Lock()
 	defer p.mu.Unlock()
 	p.userInAccess = in
+}
+
+// SetAccessTokenClaims sets claims that access tokens carry and ID tokens
+// do not, as Keycloak's carry realm_access and resource_access (the
+// user's roles); the access token's own claims (iss, aud, sub, iat, exp,
+// azp, jti, scope) win over them. nil removes them.
+func (p *Provider) SetAccessTokenClaims(c map[string]any) {
+	claims := copyClaims(c)
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	p.accessClaims = claims
+}
+
+// SetOpaqueAccessTokens decides whether access tokens are opaque random
+// strings, as Google's are, instead of signed JWTs (false, the default).
+// The userinfo endpoint accepts them either way.
+func (p *Provider) SetOpaqueAccessTokens(opaque bool) {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	p.opaqueAccess = opaque
 }
 
 // SetAlgorithm switches to a new key with a new kid for alg: "RS256",

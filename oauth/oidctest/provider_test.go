@@ -420,3 +420,46 @@ func TestUserClaimsInAccessToken(t *testing.T) {
 		}
 	}
 }
+
+func TestAccessTokenClaims(t *testing.T) {
+	p := New(t)
+	p.SetAccessTokenClaims(map[string]any{
+		"realm_access": map[string]any{"roles": []string{"admin"}},
+		"sub":          "someone-else",
+	})
+	resp := signIn(t, p)
+	access, _ := resp["access_token"].(string)
+	id, _ := resp["id_token"].(string)
+	claims := parse(t, p, access)
+	realm, _ := claims["realm_access"].(map[string]any)
+	if joinStrings(realm["roles"]) != "admin" || claims["sub"] != "u-123" {
+		t.Errorf("SetAccessTokenClaims: access token = %v, want realm_access.roles [admin] and its own sub u-123", claims)
+	}
+	if claims := parse(t, p, id); claims["realm_access"] != nil {
+		t.Errorf("SetAccessTokenClaims: ID token = %v, want no realm_access", claims)
+	}
+	p.SetAccessTokenClaims(nil)
+	access, _ = signIn(t, p)["access_token"].(string)
+	if claims := parse(t, p, access); claims["realm_access"] != nil {
+		t.Errorf("SetAccessTokenClaims(nil): access token = %v, want no realm_access", claims)
+	}
+}
+
+func TestOpaqueAccessTokens(t *testing.T) {
+	p := New(t)
+	p.SetOpaqueAccessTokens(true)
+	access, _ := signIn(t, p)["access_token"].(string)
+	if access == "" || strings.Contains(access, ".") {
+		t.Fatalf("SetOpaqueAccessTokens(true): access token %q, want an opaque string", access)
+	}
+	req, _ := http.NewRequest(http.MethodGet, p.Issuer()+"/userinfo", nil)
+	req.Header.Set("Authorization", "Bearer "+access)
+	if status, info := do(t, req); status != http.StatusOK || info["sub"] != "u-123" {
+		t.Errorf("userinfo with an opaque access token = %d %v, want 200 for u-123", status, info)
+	}
+	p.SetOpaqueAccessTokens(false)
+	access, _ = signIn(t, p)["access_token"].(string)
+	if claims := parse(t, p, access); claims["sub"] != "u-123" {
+		t.Errorf("SetOpaqueAccessTokens(false): access token claims = %v, want a JWT about u-123", claims)
+	}
+}

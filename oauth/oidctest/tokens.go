@@ -49,9 +49,10 @@ func s256(verifier string) string {
 	return b64(sum[:])
 }
 
-// issue mints the token response for an accepted grant: a JWT access token,
-// an ID token and an opaque refresh token, which it remembers for a refresh
-// of g that issues an ID token without a nonce.
+// issue mints the token response for an accepted grant: an access token
+// (a JWT unless SetOpaqueAccessTokens), an ID token and an opaque refresh
+// token, which it remembers for a refresh of g that issues an ID token
+// without a nonce.
 func (p *Provider) issue(g grant) (map[string]any, error) {
 	p.mu.Lock()
 	key := p.key
@@ -59,6 +60,8 @@ func (p *Provider) issue(g grant) (map[string]any, error) {
 	expiry := p.expiry
 	padding := p.padding
 	userInAccess := p.userInAccess
+	accessClaims := copyClaims(p.accessClaims)
+	opaqueAccess := p.opaqueAccess
 	emailInIDToken := p.emailInIDToken
 	iss := p.issuer
 	if p.issuerOverride != "" {
@@ -103,12 +106,20 @@ func (p *Provider) issue(g grant) (map[string]any, error) {
 	if userInAccess {
 		access = copyClaims(user)
 	}
+	for k, v := range accessClaims {
+		access[k] = v
+	}
 	for k, v := range common {
 		access[k] = v
 	}
 	access["jti"] = jti
 	access["scope"] = "openid email profile"
-	accessToken, err := key.sign(access)
+	var accessToken string
+	if opaqueAccess {
+		accessToken, err = randomString(32)
+	} else {
+		accessToken, err = key.sign(access)
+	}
 	if err != nil {
 		return nil, err
 	}
