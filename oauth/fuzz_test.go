@@ -6,6 +6,7 @@ import (
 	"encoding/json"
 	"errors"
 	"net/url"
+	"slices"
 	"strings"
 	"testing"
 
@@ -191,12 +192,13 @@ func checkParsedKey(t *testing.T, k jwk) {
 	}
 }
 
-// FuzzIdentity checks buildIdentity over the claims of an ID token and of
-// a userinfo answer (empty: userinfo not asked): it refuses only with
-// ErrRejected; what it accepts has the email of the claims, else of
-// userinfo; its email_verified, when there and not null, says true, so
-// false in any spelling is refused; its groups are the claim's own
-// non-empty strings, never "".
+// FuzzIdentity checks the default claimRules' identity over the claims of
+// an ID token and of a userinfo answer (empty: userinfo not asked): it
+// refuses only with ErrRejected; what it accepts has the email of the
+// claims, else of userinfo; its email_verified, when there and not null,
+// says true, so false in any spelling is refused; its user is the sub; its
+// groups are the claim's own non-empty strings, never ""; its roles are
+// non-empty and each there once.
 func FuzzIdentity(f *testing.F) {
 	f.Add([]byte(`{"sub":"u-1","email":"a@x","email_verified":true,"groups":["g"]}`), []byte(""))
 	f.Fuzz(func(t *testing.T, claims, info []byte) {
@@ -213,27 +215,31 @@ func TestIdentitySeeds(t *testing.T) {
 		}
 	}
 	if accepted == 0 || accepted == len(seeds) {
-		t.Errorf("buildIdentity accepted %d of %d seeds, want some but not all", accepted, len(seeds))
+		t.Errorf("identity accepted %d of %d seeds, want some but not all", accepted, len(seeds))
 	}
 }
 
-// checkIdentity fails t unless buildIdentity's verdict on the claims and
+// checkIdentity fails t unless identity's verdict on the claims and
 // userinfo JSON has the properties FuzzIdentity states, and reports
-// whether it accepted them. It is written apart from verify.go.
+// whether it accepted them. It is written apart from claims.go.
 func checkIdentity(t *testing.T, claimsJSON, infoJSON []byte) bool {
 	t.Helper()
 	var claims map[string]any
 	if json.Unmarshal(claimsJSON, &claims) != nil || claims == nil {
-		return false // jwt refuses such claims before buildIdentity
+		return false // jwt refuses such claims before identity
 	}
 	var info map[string]any
 	if len(infoJSON) > 0 && json.Unmarshal(infoJSON, &info) != nil {
-		return false // userinfo refuses such an answer before buildIdentity
+		return false // userinfo refuses such an answer before identity
 	}
-	id, err := buildIdentity(claims, info, "email", "groups")
+	infoSub, _ := info["sub"].(string)
+	if claimsSub, _ := claims["sub"].(string); info != nil && infoSub != claimsSub {
+		return false // userinfo refuses an answer about another subject
+	}
+	id, err := defaultRules().identity(claims, info)
 	if err != nil {
 		if !errors.Is(err, ErrRejected) {
-			t.Fatalf("buildIdentity(%.200q, %.200q) = %v, want only %v errors", claimsJSON, infoJSON, err, ErrRejected)
+			t.Fatalf("identity(%.200q, %.200q) = %v, want only %v errors", claimsJSON, infoJSON, err, ErrRejected)
 		}
 		return false
 	}
@@ -244,19 +250,19 @@ func checkIdentity(t *testing.T, claimsJSON, infoJSON []byte) bool {
 		source = info
 	}
 	if email == "" || id.Email != email {
-		t.Fatalf("buildIdentity(%.200q, %.200q) email = %q, want %q (and not empty)", claimsJSON, infoJSON, id.Email, email)
+		t.Fatalf("identity(%.200q, %.200q) email = %q, want %q (and not empty)", claimsJSON, infoJSON, id.Email, email)
 	}
 	if v := source["email_verified"]; v != nil {
 		b, isBool := v.(bool)
 		s, isString := v.(string)
 		if !(isBool && b) && !(isString && strings.ToLower(s) == "true") {
-			t.Fatalf("buildIdentity(%.200q, %.200q) accepted email_verified %#v", claimsJSON, infoJSON, v)
+			t.Fatalf("identity(%.200q, %.200q) accepted email_verified %#v", claimsJSON, infoJSON, v)
 		}
 	}
 	sub, _ := claims["sub"].(string)
 	username, _ := claims["preferred_username"].(string)
-	if id.Subject != sub || id.PreferredUsername != username {
-		t.Fatalf("buildIdentity(%.200q, %.200q) = sub %q, preferred_username %q, want %q, %q", claimsJSON, infoJSON, id.Subject, id.PreferredUsername, sub, username)
+	if id.Subject != sub || id.User != sub || id.PreferredUsername != username {
+		t.Fatalf("identity(%.200q, %.200q) = sub %q, user %q, preferred_username %q, want %q, %q, %q", claimsJSON, infoJSON, id.Subject, id.User, id.PreferredUsername, sub, sub, username)
 	}
 	var want []string
 	switch g := claims["groups"].(type) {
@@ -278,12 +284,17 @@ func checkIdentity(t *testing.T, claimsJSON, infoJSON []byte) bool {
 			continue
 		}
 		if n >= len(id.Groups) || id.Groups[n] != want[i] {
-			t.Fatalf("buildIdentity(%.200q, ...) groups = %q, want the claim's non-empty strings %q", claimsJSON, id.Groups, want)
+			t.Fatalf("identity(%.200q, ...) groups = %q, want the claim's non-empty strings %q", claimsJSON, id.Groups, want)
 		}
 		n++
 	}
 	if n != len(id.Groups) {
-		t.Fatalf("buildIdentity(%.200q, ...) groups = %q, want the claim's non-empty strings %q", claimsJSON, id.Groups, want)
+		t.Fatalf("identity(%.200q, ...) groups = %q, want the claim's non-empty strings %q", claimsJSON, id.Groups, want)
+	}
+	for i := 0; i < len(id.Roles); i++ {
+		if id.Roles[i] == "" || slices.Index(id.Roles, id.Roles[i]) != i {
+			t.Fatalf("identity(%.200q, ...) roles = %q, want non-empty roles, each once", claimsJSON, id.Roles)
+		}
 	}
 	return true
 }

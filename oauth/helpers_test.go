@@ -48,6 +48,11 @@ func (f *fixture) newOIDC(configure func(*Config)) *OIDC {
 	return NewOIDC(cfg)
 }
 
+// defaultRules returns the claim rules of a client configured with none.
+func defaultRules() claimRules {
+	return NewOIDC(Config{}).rules
+}
+
 // reset undoes the provider knobs tests turn.
 func (f *fixture) reset() {
 	f.p.SetNonceOverride("")
@@ -57,6 +62,8 @@ func (f *fixture) reset() {
 	f.p.SetClock(func() time.Time { return f.clock.Now() })
 	f.p.SetEmailInIDToken(true)
 	f.p.SetClaims(defaultClaims())
+	f.p.SetAccessTokenClaims(nil)
+	f.p.SetOpaqueAccessTokens(false)
 	f.p.SetClient("gatehouse", "secret")
 	for _, e := range []string{"discovery", "jwks", "token", "refresh", "userinfo"} {
 		f.p.SetHandler(e, nil)

@@ -81,10 +81,22 @@ type Config struct {
 	Scopes []string
 	// PKCE, when true, sends an S256 code challenge and its verifier.
 	PKCE bool
-	// EmailClaim names the claim holding the email; "" means "email".
+	// EmailClaim names the claim holding the email; "" means "email". A
+	// claim whose own name is EmailClaim wins; otherwise a name holding "."
+	// is a path through nested objects ("profile.mail"), as in
+	// oauth2-proxy. The same goes for GroupsClaim and UserIDClaim.
 	EmailClaim string
-	// GroupsClaim names the claim holding the groups; "" means "groups".
+	// GroupsClaim names the claim holding the groups, an array of strings
+	// or a single string; "" means "groups".
 	GroupsClaim string
+	// UserIDClaim names the claim holding Identity.User; "" means "sub".
+	// When the claim is missing or not a string, User is the sub.
+	UserIDClaim string
+	// AllowUnverifiedEmail accepts an email whose email_verified says
+	// false (oauth2-proxy's insecureOIDCAllowUnverifiedEmail). When false,
+	// the default, such a sign-in is refused; an email_verified that is
+	// absent or null is accepted either way.
+	AllowUnverifiedEmail bool
 	// HTTPClient talks to the provider; nil means a client with a 10 s
 	// timeout that follows no redirects.
 	HTTPClient *http.Client
@@ -140,7 +152,9 @@ type Tokens struct {
 	Expiry       time.Time
 }
 
-// Identity is who signed in, taken from the verified ID token (and userinfo for a missing email).
+// Identity is who signed in, taken from the verified ID token (and userinfo
+// for a missing email), or from the verified
+// claims of a bearer token (see IdentityOf).
 type Identity struct {
 	// Subject is the provider's stable identifier of the user (sub).
 	Subject string
@@ -150,8 +164,9 @@ type Identity struct {
 	Email             string
 	PreferredUsername string
 	Groups            []string
-	// Roles are the user's roles: the roles claim, and Keycloak's realm
-	// and client roles.
+	// Roles are the user's roles, each once: the members of a "roles"
+	// claim, of Keycloak's realm_access.roles, and "<client>:<role>" for
+	// Keycloak's client roles (resource_access.<client>.roles).
 	Roles []string
 }
 
@@ -169,8 +184,7 @@ type OIDC struct {
 	file         *secretfile.File // nil when Config.ClientSecretFile is ""
 	scopes       []string
 	pkce         bool
-	emailClaim   string
-	groupsClaim  string
+	rules        claimRules
 	client       *http.Client
 	now          func() time.Time
 	logf         func(format string, args ...any)
@@ -188,20 +202,18 @@ func NewOIDC(cfg Config) *OIDC {
 		clientSecret: cfg.ClientSecret,
 		scopes:       append([]string(nil), cfg.Scopes...),
 		pkce:         cfg.PKCE,
-		emailClaim:   cfg.EmailClaim,
-		groupsClaim:  cfg.GroupsClaim,
-		client:       cfg.HTTPClient,
-		now:          cfg.Now,
-		logf:         cfg.Logf,
+		rules: claimRules{
+			email:           newClaimPath(orDefault(cfg.EmailClaim, "email")),
+			groups:          newClaimPath(orDefault(cfg.GroupsClaim, "groups")),
+			user:            newClaimPath(orDefault(cfg.UserIDClaim, "sub")),
+			allowUnverified: cfg.AllowUnverifiedEmail,
+		},
+		client: cfg.HTTPClient,
+		now:    cfg.Now,
+		logf:   cfg.Logf,
 	}
 	if cfg.Scopes == nil {
 		p.scopes = []string{"openid", "email", "profile"}
-	}
-	if p.emailClaim == "" {
-		p.emailClaim = "email"
-	}
-	if p.groupsClaim == "" {
-		p.groupsClaim = "groups"
 	}
 	if p.client == nil {
 		p.client = &http.Client{
@@ -227,4 +239,12 @@ func NewOIDC(cfg Config) *OIDC {
 		p.file = secretfile.New("clientSecretFile", cfg.ClientSecretFile, interval, p.now, p.logf)
 	}
 	return p
+}
+
+// orDefault returns s, or def when s is "".
+func orDefault(s, def string) string {
+	if s == "" {
+		return def
+	}
+	return s
 }

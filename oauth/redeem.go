@@ -40,10 +40,12 @@ func (p *OIDC) AuthCodeURL(ctx context.Context, redirectURL string, f Flow) (str
 // future, with one minute of leeway, a sub, an azp naming this client if
 // present, and a nonce equal to f.Nonce. It then builds the Identity: Subject
 // from sub, Email from the EmailClaim (asked from the userinfo endpoint when
-// the ID token lacks it), PreferredUsername from preferred_username, Groups
-// from the GroupsClaim (an array of strings or a single string). A missing
-// (or null) email_verified is accepted; one that is present must be true or
-// the string "true" in any case, else the sign-in is rejected.
+// the ID token lacks it), User from the UserIDClaim (else sub),
+// PreferredUsername from preferred_username, Groups from the GroupsClaim (an
+// array of strings or a single string), Roles from the ID token. A
+// missing (or null) email_verified is accepted; one that is present must be
+// true or the string "true" in any case, else the sign-in is rejected,
+// unless AllowUnverifiedEmail.
 //
 // Redeem does not check the state: the caller compares the callback's state
 // with f.State before redeeming.

@@ -18,7 +18,7 @@ func TestRedeem(t *testing.T) {
 	if err != nil {
 		t.Fatalf("sign-in = %v, want success", err)
 	}
-	want := Identity{Subject: "u-123", Email: "alice@example.com", PreferredUsername: "alice", Groups: []string{"admins", "staff"}}
+	want := Identity{Subject: "u-123", User: "u-123", Email: "alice@example.com", PreferredUsername: "alice", Groups: []string{"admins", "staff"}}
 	if !reflect.DeepEqual(id, want) {
 		t.Errorf("Redeem() identity = %+v, want %+v", id, want)
 	}
@@ -102,26 +102,26 @@ func TestRedeemIdentityClaims(t *testing.T) {
 			name:      "groups as a string",
 			claims:    map[string]any{"sub": "u-1", "email": "a@x", "groups": "admins"},
 			inIDToken: true,
-			want:      Identity{Subject: "u-1", Email: "a@x", Groups: []string{"admins"}},
+			want:      Identity{Subject: "u-1", User: "u-1", Email: "a@x", Groups: []string{"admins"}},
 		},
 		{
 			name:      "groups with odd members",
 			claims:    map[string]any{"sub": "u-1", "email": "a@x", "groups": []any{"a", 7, "", "b"}},
 			inIDToken: true,
-			want:      Identity{Subject: "u-1", Email: "a@x", Groups: []string{"a", "b"}},
+			want:      Identity{Subject: "u-1", User: "u-1", Email: "a@x", Groups: []string{"a", "b"}},
 		},
 		{
 			name:      "custom claims",
 			claims:    map[string]any{"sub": "u-1", "upn": "a@corp", "email": "other@x", "roles": []string{"r1", "r2"}, "groups": []string{"g"}},
 			inIDToken: true,
 			configure: func(c *Config) { c.EmailClaim = "upn"; c.GroupsClaim = "roles" },
-			want:      Identity{Subject: "u-1", Email: "a@corp", Groups: []string{"r1", "r2"}},
+			want:      Identity{Subject: "u-1", User: "u-1", Email: "a@corp", Groups: []string{"r1", "r2"}, Roles: []string{"r1", "r2"}},
 		},
 		{
 			name:      "email from userinfo",
 			claims:    map[string]any{"sub": "u-1", "email": "a@x", "email_verified": true, "preferred_username": "a"},
 			inIDToken: false,
-			want:      Identity{Subject: "u-1", Email: "a@x", PreferredUsername: "a"},
+			want:      Identity{Subject: "u-1", User: "u-1", Email: "a@x", PreferredUsername: "a"},
 		},
 		{
 			name:      "email_verified false",

@@ -21,7 +21,7 @@ func TestRefresh(t *testing.T) {
 
 	tokens, id, err := f.oidc.Refresh(context.Background(), first.RefreshToken, "u-123")
 	wantErr(t, "Refresh()", err, nil)
-	want := Identity{Subject: "u-123", Email: "alice@example.com", PreferredUsername: "alice", Groups: []string{"staff"}}
+	want := Identity{Subject: "u-123", User: "u-123", Email: "alice@example.com", PreferredUsername: "alice", Groups: []string{"staff"}}
 	if !reflect.DeepEqual(id, want) {
 		t.Errorf("Refresh() identity = %+v, want %+v (rebuilt from the new ID token)", id, want)
 	}

@@ -4,7 +4,6 @@ import (
 	"context"
 	"crypto/subtle"
 	"fmt"
-	"strings"
 
 	"github.com/golang-jwt/jwt/v5"
 )
@@ -98,90 +97,4 @@ func checkNonce(claims jwt.MapClaims, nonce string) error {
 		return fmt.Errorf("%w: id token nonce does not match", ErrRejected)
 	}
 	return nil
-}
-
-// identity builds the Identity from verified ID-token claims, asking the
-// userinfo endpoint for the email when the ID token has none.
-func (p *OIDC) identity(ctx context.Context, m *metadata, claims map[string]any, accessToken string) (Identity, error) {
-	var info map[string]any
-	if stringClaim(claims, p.emailClaim) == "" {
-		sub, _ := claims["sub"].(string)
-		var err error
-		info, err = p.userinfo(ctx, m, accessToken, sub)
-		if err != nil {
-			return Identity{}, err
-		}
-	}
-	return buildIdentity(claims, info, p.emailClaim, p.groupsClaim)
-}
-
-// buildIdentity builds the Identity from verified ID-token claims and, when
-// the claims hold no email, from info, the userinfo answer about the same
-// subject (nil when not asked). Subject comes from sub, PreferredUsername
-// from preferred_username, Groups from groupsClaim (see listClaim), Email
-// from emailClaim in the claims, else in info. An email is required. The
-// email_verified beside the email (in the claims, or in info when the email
-// came from there) may be absent, since many providers (Entra ID among them)
-// never send it and oauth2-proxy accepts that too, and so may be null (OpenID
-// Connect Core 5.3.2: a claim not returned); otherwise it must say true (see
-// verified), else the sign-in is refused.
-func buildIdentity(claims, info map[string]any, emailClaim, groupsClaim string) (Identity, error) {
-	sub, _ := claims["sub"].(string)
-	id := Identity{
-		Subject:           sub,
-		Email:             stringClaim(claims, emailClaim),
-		PreferredUsername: stringClaim(claims, "preferred_username"),
-		Groups:            listClaim(claims[groupsClaim]),
-	}
-	source := claims
-	if id.Email == "" && info != nil {
-		id.Email = stringClaim(info, emailClaim)
-		source = info
-	}
-	if id.Email == "" {
-		return Identity{}, fmt.Errorf("%w: no %q claim in the id token or userinfo", ErrRejected, emailClaim)
-	}
-	if v := source["email_verified"]; v != nil && !verified(v) {
-		return Identity{}, fmt.Errorf("%w: email is not verified", ErrRejected)
-	}
-	return id, nil
-}
-
-// stringClaim returns the claim name when it is a string, else "".
-func stringClaim(claims map[string]any, name string) string {
-	s, _ := claims[name].(string)
-	return s
-}
-
-// listClaim reads a claim that is an array of strings or a single string;
-// other members and empty strings are skipped.
-func listClaim(v any) []string {
-	switch c := v.(type) {
-	case string:
-		if c != "" {
-			return []string{c}
-		}
-	case []any:
-		var out []string
-		for i := 0; i < len(c); i++ {
-			if s, ok := c[i].(string); ok && s != "" {
-				out = append(out, s)
-			}
-		}
-		return out
-	}
-	return nil
-}
-
-// verified reports whether an email_verified value says true: the JSON
-// true, or a string "true" in any case (some providers send strings). false
-// in any spelling, numbers and anything else say no.
-func verified(v any) bool {
-	switch b := v.(type) {
-	case bool:
-		return b
-	case string:
-		return strings.EqualFold(b, "true")
-	}
-	return false
 }
