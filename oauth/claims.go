@@ -10,8 +10,10 @@ import (
 
 // identity builds the Identity from verified ID-token claims (see
 // claimRules.identity), asking the userinfo endpoint for the email when the
-// ID token has none.
-func (p *OIDC) identity(ctx context.Context, m *metadata, claims map[string]any, accessToken string) (Identity, error) {
+// ID token has none, and adds the roles of the access token when
+// accessTokenClaims accepts it: Keycloak puts them there, not in the ID
+// token.
+func (p *OIDC) identity(ctx context.Context, m *metadata, keys *keySet, claims map[string]any, accessToken string) (Identity, error) {
 	var info map[string]any
 	if p.rules.email.str(claims) == "" {
 		sub, _ := claims["sub"].(string)
@@ -21,7 +23,14 @@ func (p *OIDC) identity(ctx context.Context, m *metadata, claims map[string]any,
 			return Identity{}, err
 		}
 	}
-	return p.rules.identity(claims, info)
+	id, err := p.rules.identity(claims, info)
+	if err != nil {
+		return Identity{}, err
+	}
+	if access := p.accessTokenClaims(m, keys, accessToken, id.Subject); access != nil {
+		id.Roles = appendRoles(id.Roles, access)
+	}
+	return id, nil
 }
 
 // IdentityOf builds the Identity that the verified claims of a bearer

@@ -221,14 +221,8 @@ func newKeySet(url string, client *http.Client, now func() time.Time) *keySet {
 // key returns the key for a token signed with alg under kid ("" when the
 // token names no kid: then the set must hold exactly one fitting key).
 func (s *keySet) key(ctx context.Context, kid, alg string) (any, error) {
-	s.mu.Lock()
-	keys := s.keys
-	age := s.now().Sub(s.fetchedAt)
-	s.mu.Unlock()
-	if keys != nil && age >= 0 && age < keysMaxAge {
-		if k := findKey(keys, kid, alg); k != nil {
-			return k, nil
-		}
+	if k := s.cached(kid, alg); k != nil {
+		return k, nil
 	}
 	v, err := s.fetches.Do(ctx, "jwks", s.fetch)
 	if err != nil {
@@ -243,6 +237,19 @@ func (s *keySet) key(ctx context.Context, kid, alg string) (any, error) {
 		return k, nil
 	}
 	return nil, fmt.Errorf("%w: no %s key with kid %q", ErrRejected, alg, kid)
+}
+
+// cached returns the key for alg under kid from the set as last fetched,
+// or nil when it holds none or is older than keysMaxAge. It fetches nothing.
+func (s *keySet) cached(kid, alg string) any {
+	s.mu.Lock()
+	keys := s.keys
+	age := s.now().Sub(s.fetchedAt)
+	s.mu.Unlock()
+	if keys == nil || age < 0 || age >= keysMaxAge {
+		return nil
+	}
+	return findKey(keys, kid, alg)
 }
 
 // findKey returns the key of keys for kid and alg, or nil.

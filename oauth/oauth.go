@@ -153,7 +153,7 @@ type Tokens struct {
 }
 
 // Identity is who signed in, taken from the verified ID token (and userinfo
-// for a missing email), or from the verified
+// for a missing email, the access token for roles), or from the verified
 // claims of a bearer token (see IdentityOf).
 type Identity struct {
 	// Subject is the provider's stable identifier of the user (sub).
@@ -166,7 +166,9 @@ type Identity struct {
 	Groups            []string
 	// Roles are the user's roles, each once: the members of a "roles"
 	// claim, of Keycloak's realm_access.roles, and "<client>:<role>" for
-	// Keycloak's client roles (resource_access.<client>.roles).
+	// Keycloak's client roles (resource_access.<client>.roles), read from
+	// the ID token and from the access token when it is a JWT the provider
+	// signed (see Redeem).
 	Roles []string
 }
 

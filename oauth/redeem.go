@@ -42,7 +42,10 @@ func (p *OIDC) AuthCodeURL(ctx context.Context, redirectURL string, f Flow) (str
 // from sub, Email from the EmailClaim (asked from the userinfo endpoint when
 // the ID token lacks it), User from the UserIDClaim (else sub),
 // PreferredUsername from preferred_username, Groups from the GroupsClaim (an
-// array of strings or a single string), Roles from the ID token. A
+// array of strings or a single string), Roles from the ID token and from the
+// access token when it is a JWT that the provider's keys verify, with the
+// provider as issuer and not expired (its audience is not checked; an
+// opaque or unverifiable access token adds no roles and is no error). A
 // missing (or null) email_verified is accepted; one that is present must be
 // true or the string "true" in any case, else the sign-in is rejected,
 // unless AllowUnverifiedEmail.
@@ -84,7 +87,7 @@ func (p *OIDC) Redeem(ctx context.Context, redirectURL, code string, f Flow) (To
 	if err := checkNonce(claims, f.Nonce); err != nil {
 		return Tokens{}, Identity{}, err
 	}
-	id, err := p.identity(ctx, m, map[string]any(claims), tokens.AccessToken)
+	id, err := p.identity(ctx, m, keys, map[string]any(claims), tokens.AccessToken)
 	if err != nil {
 		return Tokens{}, Identity{}, err
 	}

@@ -57,7 +57,7 @@ func (p *OIDC) Refresh(ctx context.Context, refreshToken, subject string) (Token
 	if sub, _ := claims.GetSubject(); sub != subject {
 		return Tokens{}, Identity{}, fmt.Errorf("%w: refreshed id token is about another subject", ErrRejected)
 	}
-	id, err := p.identity(ctx, m, map[string]any(claims), tokens.AccessToken)
+	id, err := p.identity(ctx, m, keys, map[string]any(claims), tokens.AccessToken)
 	if err != nil {
 		return Tokens{}, Identity{}, err
 	}

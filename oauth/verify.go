@@ -4,6 +4,7 @@ import (
 	"context"
 	"crypto/subtle"
 	"fmt"
+	"strings"
 
 	"github.com/golang-jwt/jwt/v5"
 )
@@ -37,16 +38,10 @@ func (p *OIDC) verifyIDToken(ctx context.Context, m *metadata, keys *keySet, raw
 	// its top-level categories survive.
 	var keyErr error
 	keyfunc := func(t *jwt.Token) (any, error) {
-		alg, _ := t.Header["alg"].(string)
-		if !isSigningAlg(alg) {
-			keyErr = fmt.Errorf("%w: id token signed with %q", ErrRejected, alg)
-			return nil, keyErr
-		}
-		kidValue, present := t.Header["kid"]
-		kid, ok := kidValue.(string)
-		if present && !ok {
-			keyErr = fmt.Errorf("%w: id token kid is not a string", ErrRejected)
-			return nil, keyErr
+		alg, kid, err := signedBy(t, "id token")
+		if err != nil {
+			keyErr = err
+			return nil, err
 		}
 		k, err := keys.key(ctx, kid, alg)
 		if err != nil {
@@ -89,6 +84,21 @@ func (p *OIDC) verifyIDToken(ctx context.Context, m *metadata, keys *keySet, raw
 	return claims, nil
 }
 
+// signedBy returns the alg and kid of t's header ("" when it names no
+// kid): an alg of signingAlgs, a kid that is a string if present.
+func signedBy(t *jwt.Token, what string) (string, string, error) {
+	alg, _ := t.Header["alg"].(string)
+	if !isSigningAlg(alg) {
+		return "", "", fmt.Errorf("%w: %s signed with %q", ErrRejected, what, alg)
+	}
+	kidValue, present := t.Header["kid"]
+	kid, ok := kidValue.(string)
+	if present && !ok {
+		return "", "", fmt.Errorf("%w: %s kid is not a string", ErrRejected, what)
+	}
+	return alg, kid, nil
+}
+
 // checkNonce checks that a sign-in's ID token carries the nonce of its
 // flow, in constant time.
 func checkNonce(claims jwt.MapClaims, nonce string) error {
@@ -97,4 +107,53 @@ func checkNonce(claims jwt.MapClaims, nonce string) error {
 		return fmt.Errorf("%w: id token nonce does not match", ErrRejected)
 	}
 	return nil
+}
+
+// accessTokenClaims returns the claims of raw, a sign-in's or a refresh's
+// access token about sub, when it is a JWT that passes these checks, and
+// nil otherwise (an opaque access token is normal, and not an error):
+//   - signed with an algorithm of signingAlgs by a key of the provider's
+//     key set as last fetched (an access token never makes it fetch the
+//     set: the ID token verified just before fetched it for a new key);
+//   - its iss is the provider's issuer; its exp is required and not past,
+//     with one minute of leeway; a sub, when present, is sub.
+//
+// Its aud is not checked: an access token is addressed to the resource
+// servers it is for (Keycloak's say "account", or none at all), not to this
+// client, and Gatehouse only reads roles from it.
+func (p *OIDC) accessTokenClaims(m *metadata, keys *keySet, raw, sub string) map[string]any {
+	if strings.Count(raw, ".") != 2 {
+		return nil
+	}
+	keyfunc := func(t *jwt.Token) (any, error) {
+		alg, kid, err := signedBy(t, "access token")
+		if err != nil {
+			return nil, err
+		}
+		k := keys.cached(kid, alg)
+		if k == nil {
+			return nil, fmt.Errorf("%w: no %s key with kid %q for the access token", ErrRejected, alg, kid)
+		}
+		return k, nil
+	}
+	tok, err := jwt.Parse(raw, keyfunc,
+		jwt.WithValidMethods(signingAlgs),
+		jwt.WithIssuer(m.issuer),
+		jwt.WithExpirationRequired(),
+		jwt.WithLeeway(leeway),
+		jwt.WithTimeFunc(p.now),
+	)
+	if err != nil {
+		return nil
+	}
+	claims, ok := tok.Claims.(jwt.MapClaims)
+	if !ok {
+		return nil
+	}
+	if v, present := claims["sub"]; present {
+		if s, _ := v.(string); s != sub {
+			return nil
+		}
+	}
+	return map[string]any(claims)
 }

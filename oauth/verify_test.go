@@ -6,6 +6,7 @@ import (
 	"crypto/elliptic"
 	"crypto/rand"
 	"net/http"
+	"reflect"
 	"testing"
 	"time"
 
@@ -222,4 +223,94 @@ func fetchedKeySet(now func() time.Time, keys []jwk) *keySet {
 		return keys, time.Hour, nil
 	})
 	return s
+}
+
+func TestAccessTokenRoles(t *testing.T) {
+	key, err := ecdsa.GenerateKey(elliptic.P256(), rand.Reader)
+	if err != nil {
+		t.Fatal(err)
+	}
+	other, err := ecdsa.GenerateKey(elliptic.P256(), rand.Reader)
+	if err != nil {
+		t.Fatal(err)
+	}
+	clock := testclock.New()
+	now := func() time.Time { return clock.Now() }
+	srv := newJWKSServer(t, encode(t, map[string]any{"keys": []any{ecJWK(&key.PublicKey, "k1")}}))
+	const iss = "https://idp.example"
+	o := NewOIDC(Config{IssuerURL: iss, ClientID: "gatehouse", ClientSecret: "secret", Now: now})
+	m := &metadata{issuer: iss}
+	keys := newKeySet(srv.srv.URL, srv.srv.Client(), now)
+	// The ID token's verification fetched the set.
+	if _, err := keys.key(context.Background(), "k1", "ES256"); err != nil {
+		t.Fatalf("key(k1) = %v", err)
+	}
+	// Past refetchInterval, a lookup of an unknown kid would fetch again.
+	clock.Advance(time.Minute)
+	at := clock.Now()
+	valid := func() jwt.MapClaims {
+		return jwt.MapClaims{
+			"iss": iss, "aud": "account", "azp": "gatehouse", "sub": "u-1",
+			"iat": at.Unix(), "exp": at.Add(5 * time.Minute).Unix(),
+			"realm_access":    map[string]any{"roles": []any{"realm-admin", "id-role"}},
+			"resource_access": map[string]any{"app": map[string]any{"roles": []any{"editor"}}},
+		}
+	}
+	sign := func(method jwt.SigningMethod, signer any, change func(c jwt.MapClaims, h map[string]any)) string {
+		claims := valid()
+		tok := jwt.NewWithClaims(method, claims)
+		tok.Header["kid"] = "k1"
+		change(claims, tok.Header)
+		s, err := tok.SignedString(signer)
+		if err != nil {
+			t.Fatal(err)
+		}
+		return s
+	}
+	es256 := func(change func(c jwt.MapClaims, h map[string]any)) string {
+		return sign(jwt.SigningMethodES256, key, change)
+	}
+	same := func(c jwt.MapClaims, h map[string]any) {}
+	fromAccess := []string{"id-role", "realm-admin", "app:editor"}
+	idOnly := []string{"id-role"}
+	tests := []struct {
+		name  string
+		token string
+		want  []string
+	}{
+		{"verified", es256(same), fromAccess},
+		{"no aud", es256(func(c jwt.MapClaims, h map[string]any) { delete(c, "aud") }), fromAccess},
+		{"no sub", es256(func(c jwt.MapClaims, h map[string]any) { delete(c, "sub") }), fromAccess},
+		{"no kid, one key", es256(func(c jwt.MapClaims, h map[string]any) { delete(h, "kid") }), fromAccess},
+		{"expired within leeway", es256(func(c jwt.MapClaims, h map[string]any) { c["exp"] = at.Add(-30 * time.Second).Unix() }), fromAccess},
+		{"another key under the provider's kid", sign(jwt.SigningMethodES256, other, same), idOnly},
+		{"alg none", sign(jwt.SigningMethodNone, jwt.UnsafeAllowNoneSignatureType, same), idOnly},
+		{"HS256 with the client secret", sign(jwt.SigningMethodHS256, []byte("secret"), same), idOnly},
+		{"unknown kid", es256(func(c jwt.MapClaims, h map[string]any) { h["kid"] = "k2" }), idOnly},
+		{"kid not a string", es256(func(c jwt.MapClaims, h map[string]any) { h["kid"] = 1 }), idOnly},
+		{"another issuer", es256(func(c jwt.MapClaims, h map[string]any) { c["iss"] = "https://evil.example" }), idOnly},
+		{"no issuer", es256(func(c jwt.MapClaims, h map[string]any) { delete(c, "iss") }), idOnly},
+		{"expired", es256(func(c jwt.MapClaims, h map[string]any) { c["exp"] = at.Add(-2 * time.Minute).Unix() }), idOnly},
+		{"no exp", es256(func(c jwt.MapClaims, h map[string]any) { delete(c, "exp") }), idOnly},
+		{"not yet valid", es256(func(c jwt.MapClaims, h map[string]any) { c["nbf"] = at.Add(2 * time.Minute).Unix() }), idOnly},
+		{"about another subject", es256(func(c jwt.MapClaims, h map[string]any) { c["sub"] = "u-2" }), idOnly},
+		{"sub not a string", es256(func(c jwt.MapClaims, h map[string]any) { c["sub"] = 1 }), idOnly},
+		{"opaque", "2YotnFZFEjr1zCsicMWpAA", idOnly},
+		{"three parts, not a JWT", "a.b.c", idOnly},
+		{"empty", "", idOnly},
+	}
+	for _, tt := range tests {
+		tt := tt
+		t.Run(tt.name, func(t *testing.T) {
+			claims := map[string]any{"sub": "u-1", "email": "a@x", "roles": []any{"id-role"}}
+			id, err := o.identity(context.Background(), m, keys, claims, tt.token)
+			wantErr(t, "identity()", err, nil)
+			if !reflect.DeepEqual(id.Roles, tt.want) {
+				t.Errorf("identity() with the %s access token: roles %q, want %q", tt.name, id.Roles, tt.want)
+			}
+		})
+	}
+	if n := srv.requests.Load(); n != 1 {
+		t.Errorf("JWKS fetched %d times, want 1: an access token never fetches it", n)
+	}
 }
