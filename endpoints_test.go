@@ -455,3 +455,20 @@ func TestDeniedPageOffersAnotherSignIn(t *testing.T) {
 		t.Errorf("/oauth2/start?prompt=none sends the provider to %v, want no prompt", loc)
 	}
 }
+
+// TestUnverifiedEmail: email_verified false refuses the sign-in unless
+// insecureOIDCAllowUnverifiedEmail says otherwise.
+func TestUnverifiedEmail(t *testing.T) {
+	for _, allow := range []bool{false, true} {
+		env := newTestEnv(t, func(c *Config) { c.InsecureOIDCAllowUnverifiedEmail = allow })
+		env.idp.SetClaims(map[string]any{"sub": "u-9", "email": "eve@example.com", "email_verified": false})
+		resp, _, _ := env.browse(env.url("/oauth2/start?rd=/"), nil)
+		want := http.StatusForbidden
+		if allow {
+			want = http.StatusOK
+		}
+		if resp.StatusCode != want {
+			t.Errorf("insecureOIDCAllowUnverifiedEmail %v: sign-in with email_verified false = %d, want %d", allow, resp.StatusCode, want)
+		}
+	}
+}

@@ -116,7 +116,7 @@ func (g *Gatehouse) callback(w http.ResponseWriter, r *http.Request, _ origin.Re
 		Subject:           id.Subject,
 		Email:             id.Email,
 		PreferredUsername: id.PreferredUsername,
-		User:              id.User,
+		User:              userName(id),
 		Groups:            id.Groups,
 		Roles:             id.Roles,
 		AccessToken:       tokens.AccessToken,

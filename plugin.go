@@ -27,6 +27,9 @@ type Config struct {
 	CodeChallengeMethod string
 	OIDCEmailClaim      string
 	OIDCGroupsClaim     string
+	UserIDClaim         string
+
+	InsecureOIDCAllowUnverifiedEmail bool
 
 	CookieName       string
 	CookieSecret     []string
@@ -153,15 +156,16 @@ func build(next http.Handler, config *Config, name string, now func() time.Time,
 		cache:   newSessionCache(),
 	}
 	g.provider = oauth.NewOIDC(oauth.Config{
-		IssuerURL:        cfg.issuerURL,
-		ClientID:         cfg.clientID,
-		ClientSecret:     cfg.clientSecret,
-		ClientSecretFile: cfg.clientSecretFile,
-		Scopes:           cfg.scopes,
-		PKCE:             cfg.pkce,
-		EmailClaim:       cfg.emailClaim,
-		GroupsClaim:      cfg.groupsClaim,
-		Now:              now,
+		IssuerURL:            cfg.issuerURL,
+		ClientID:             cfg.clientID,
+		ClientSecret:         cfg.clientSecret,
+		ClientSecretFile:     cfg.clientSecretFile,
+		Scopes:               cfg.scopes,
+		PKCE:                 cfg.pkce,
+		EmailClaim:           cfg.emailClaim,
+		GroupsClaim:          cfg.groupsClaim,
+		AllowUnverifiedEmail: cfg.allowUnverifiedEmail,
+		Now:                  now,
 		Logf: func(format string, args ...any) {
 			log.errorf(format, args...)
 		},

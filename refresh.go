@@ -248,6 +248,16 @@ func (g *Gatehouse) redeem(s *session.State, from string) (any, time.Duration, e
 	return refreshResult{from: from, state: refreshed(s, tokens, id, g.now())}, refreshMemory, nil
 }
 
+// userName returns the session's User for id: "" when it is the subject,
+// which State.UserName then stands for, so that the cookie does not carry
+// it twice.
+func userName(id oauth.Identity) string {
+	if id.User == id.Subject {
+		return ""
+	}
+	return id.User
+}
+
 // refreshed returns s with a refresh's tokens and, when the provider sent a
 // new ID token, the identity it carries.
 func refreshed(s *session.State, tokens oauth.Tokens, id oauth.Identity, now time.Time) *session.State {
@@ -261,7 +271,7 @@ func refreshed(s *session.State, tokens oauth.Tokens, id oauth.Identity, now tim
 	if id.Subject != "" {
 		n.Email = id.Email
 		n.PreferredUsername = id.PreferredUsername
-		n.User = id.User
+		n.User = userName(id)
 		n.Groups = id.Groups
 		n.Roles = id.Roles
 	}

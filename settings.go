@@ -20,15 +20,16 @@ import (
 // settings is a validated Config in the form the handlers use. It is built once
 // by New and never changed, so requests share it without locks.
 type settings struct {
-	issuerURL        string
-	clientID         string
-	clientSecret     string
-	clientSecretFile string
-	redirectURL      string // "" means derived from each request
-	scopes           []string
-	pkce             bool
-	emailClaim       string
-	groupsClaim      string
+	issuerURL            string
+	clientID             string
+	clientSecret         string
+	clientSecretFile     string
+	redirectURL          string // "" means derived from each request
+	scopes               []string
+	pkce                 bool
+	emailClaim           string
+	groupsClaim          string
+	allowUnverifiedEmail bool
 
 	cookieName       string
 	codec            *cookie.Codec // nil with cookieSecretFile
@@ -92,22 +93,23 @@ func (p *problems) add(err error) {
 func newSettings(c *Config) (*settings, error) {
 	var p problems
 	s := &settings{
-		clientID:           strings.TrimSpace(c.ClientID),
-		clientSecret:       c.ClientSecret,
-		clientSecretFile:   strings.TrimSpace(c.ClientSecretFile),
-		emailClaim:         orDefault(c.OIDCEmailClaim, "email"),
-		groupsClaim:        orDefault(c.OIDCGroupsClaim, "groups"),
-		cookieName:         strings.TrimSpace(c.CookieName),
-		reverseProxy:       c.ReverseProxy,
-		skipPreflight:      c.SkipAuthPreflight,
-		skipProviderButton: c.SkipProviderButton,
-		passUserHeaders:    c.PassUserHeaders,
-		passAccessToken:    c.PassAccessToken,
-		passAuthorization:  c.PassAuthorizationHeader,
-		setXAuthRequest:    c.SetXAuthRequest,
-		setAuthorization:   c.SetAuthorizationHeader,
-		stripAuthCookies:   c.StripAuthCookies,
-		oidcLogout:         c.OIDCLogout,
+		clientID:             strings.TrimSpace(c.ClientID),
+		clientSecret:         c.ClientSecret,
+		clientSecretFile:     strings.TrimSpace(c.ClientSecretFile),
+		emailClaim:           emailClaim(c),
+		groupsClaim:          orDefault(c.OIDCGroupsClaim, "groups"),
+		cookieName:           strings.TrimSpace(c.CookieName),
+		reverseProxy:         c.ReverseProxy,
+		skipPreflight:        c.SkipAuthPreflight,
+		skipProviderButton:   c.SkipProviderButton,
+		passUserHeaders:      c.PassUserHeaders,
+		passAccessToken:      c.PassAccessToken,
+		passAuthorization:    c.PassAuthorizationHeader,
+		setXAuthRequest:      c.SetXAuthRequest,
+		setAuthorization:     c.SetAuthorizationHeader,
+		stripAuthCookies:     c.StripAuthCookies,
+		oidcLogout:           c.OIDCLogout,
+		allowUnverifiedEmail: c.InsecureOIDCAllowUnverifiedEmail,
 	}
 	s.issuerURL, _ = checkURL(&p, "oidcIssuerURL", c.OIDCIssuerURL, true)
 	if strings.TrimSpace(c.OIDCIssuerURL) == "" {
@@ -204,6 +206,18 @@ func newSettings(c *Config) (*settings, error) {
 		return nil, errors.Join(p.errs...)
 	}
 	return s, nil
+}
+
+// emailClaim returns the claim that holds the email: oidcEmailClaim, or
+// userIDClaim when oidcEmailClaim is left at "email", as in oauth2-proxy,
+// where --user-id-claim is a deprecated name of --oidc-email-claim (the
+// user is always sub).
+func emailClaim(c *Config) string {
+	email := orDefault(c.OIDCEmailClaim, "email")
+	if user := strings.TrimSpace(c.UserIDClaim); email == "email" && user != "" {
+		return user
+	}
+	return email
 }
 
 // pathCovers reports whether a cookie with Path cookiePath is sent with a

@@ -282,3 +282,28 @@ func TestCookieNamePrefixes(t *testing.T) {
 		})
 	}
 }
+
+// TestUserIDClaimNamesTheEmailClaim: in oauth2-proxy --user-id-claim is a
+// deprecated name of --oidc-email-claim, used when that is left at "email";
+// the user is always sub.
+func TestUserIDClaimNamesTheEmailClaim(t *testing.T) {
+	for _, tt := range []struct {
+		email, user, want string
+	}{
+		{"", "", "email"},
+		{"", "oid", "oid"},
+		{"email", "oid", "oid"},
+		{"upn", "oid", "upn"},
+		{"upn", "", "upn"},
+	} {
+		c := validConfig()
+		c.OIDCEmailClaim, c.UserIDClaim = tt.email, tt.user
+		s, err := newSettings(c)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if s.emailClaim != tt.want {
+			t.Errorf("oidcEmailClaim %q, userIDClaim %q: email claim %q, want %q", tt.email, tt.user, s.emailClaim, tt.want)
+		}
+	}
+}

@@ -35,7 +35,7 @@ func (p *OIDC) identity(ctx context.Context, m *metadata, keys *keySet, claims m
 
 // IdentityOf builds the Identity that the verified claims of a bearer
 // token describe, by the rules of a sign-in (Config.EmailClaim,
-// GroupsClaim, UserIDClaim, AllowUnverifiedEmail), with the roles of the
+// GroupsClaim, AllowUnverifiedEmail), with the roles of the
 // claims themselves (a bearer token is an access token: Keycloak's roles
 // are in it). It asks no userinfo endpoint: a token whose claims hold no
 // email gets its sub as Email, as oauth2-proxy's bearer sessions do. It
@@ -101,21 +101,20 @@ func (c claimPath) str(claims map[string]any) string {
 }
 
 // claimRules say how verified claims become an Identity: the claims that
-// hold the email, the groups and the user, and whether an unverified email
-// is accepted.
+// hold the email and the groups, and whether an unverified email is
+// accepted.
 type claimRules struct {
 	email           claimPath
 	groups          claimPath
-	user            claimPath
 	allowUnverified bool
 }
 
 // identity builds the Identity from verified claims and, when the claims
 // hold no email, from info, the userinfo answer about the same subject
 // (nil when not asked):
-//   - Subject from sub, PreferredUsername from preferred_username;
+//   - Subject and User from sub (oauth2-proxy's user is always sub),
+//     PreferredUsername from preferred_username;
 //   - Email from the email claim in the claims, else in info; required;
-//   - User from the user claim in the claims, else in info, else sub;
 //   - Groups from the groups claim (see listClaim);
 //   - Roles from the claims (see appendRoles).
 //
@@ -143,7 +142,7 @@ func (r claimRules) read(claims, info map[string]any) (Identity, map[string]any)
 	id := Identity{
 		Subject:           sub,
 		Email:             r.email.str(claims),
-		User:              r.user.str(claims),
+		User:              sub,
 		PreferredUsername: stringClaim(claims, "preferred_username"),
 		Groups:            listClaim(r.groups.lookup(claims)),
 		Roles:             appendRoles(nil, claims),
@@ -152,12 +151,6 @@ func (r claimRules) read(claims, info map[string]any) (Identity, map[string]any)
 	if id.Email == "" && info != nil {
 		id.Email = r.email.str(info)
 		source = info
-	}
-	if id.User == "" && info != nil {
-		id.User = r.user.str(info)
-	}
-	if id.User == "" {
-		id.User = sub
 	}
 	return id, source
 }

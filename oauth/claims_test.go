@@ -202,56 +202,6 @@ func TestIdentityClaimOptions(t *testing.T) {
 			claims: `{"sub":"u-1","email":"a@x","realm_access":{"roles":["admin"]}}`,
 			want:   Identity{Subject: "u-1", User: "u-1", Email: "a@x", Groups: []string{"admin"}, Roles: []string{"admin"}},
 		},
-		{
-			name:   "userIDClaim email",
-			cfg:    Config{UserIDClaim: "email"},
-			claims: `{"sub":"u-1","email":"a@x"}`,
-			want:   Identity{Subject: "u-1", User: "a@x", Email: "a@x"},
-		},
-		{
-			name:   "userIDClaim custom",
-			cfg:    Config{UserIDClaim: "oid"},
-			claims: `{"sub":"u-1","email":"a@x","oid":"0000-1111"}`,
-			want:   Identity{Subject: "u-1", User: "0000-1111", Email: "a@x"},
-		},
-		{
-			name:   "userIDClaim nested",
-			cfg:    Config{UserIDClaim: "ext.login"},
-			claims: `{"sub":"u-1","email":"a@x","ext":{"login":"al"}}`,
-			want:   Identity{Subject: "u-1", User: "al", Email: "a@x"},
-		},
-		{
-			name:   "userIDClaim missing falls back to sub",
-			cfg:    Config{UserIDClaim: "oid"},
-			claims: `{"sub":"u-1","email":"a@x"}`,
-			want:   Identity{Subject: "u-1", User: "u-1", Email: "a@x"},
-		},
-		{
-			name:   "userIDClaim not a string falls back to sub",
-			cfg:    Config{UserIDClaim: "oid"},
-			claims: `{"sub":"u-1","email":"a@x","oid":["x"]}`,
-			want:   Identity{Subject: "u-1", User: "u-1", Email: "a@x"},
-		},
-		{
-			name:   "userIDClaim empty falls back to sub",
-			cfg:    Config{UserIDClaim: "oid"},
-			claims: `{"sub":"u-1","email":"a@x","oid":""}`,
-			want:   Identity{Subject: "u-1", User: "u-1", Email: "a@x"},
-		},
-		{
-			name:   "userIDClaim from userinfo",
-			cfg:    Config{UserIDClaim: "login"},
-			claims: `{"sub":"u-1"}`,
-			info:   `{"sub":"u-1","email":"a@x","login":"al"}`,
-			want:   Identity{Subject: "u-1", User: "al", Email: "a@x"},
-		},
-		{
-			name:   "userIDClaim in the id token wins over userinfo",
-			cfg:    Config{UserIDClaim: "login"},
-			claims: `{"sub":"u-1","login":"id"}`,
-			info:   `{"sub":"u-1","email":"a@x","login":"info"}`,
-			want:   Identity{Subject: "u-1", User: "id", Email: "a@x"},
-		},
 	}
 	for _, tt := range tests {
 		tt := tt
@@ -359,9 +309,9 @@ func TestIdentityOf(t *testing.T) {
 		},
 		{
 			name:   "claim options",
-			cfg:    Config{EmailClaim: "ext.mail", GroupsClaim: "ext.teams", UserIDClaim: "email"},
+			cfg:    Config{EmailClaim: "ext.mail", GroupsClaim: "ext.teams"},
 			claims: `{"sub":"u-1","email":"top@x","ext":{"mail":"n@x","teams":["t"]}}`,
-			want:   Identity{Subject: "u-1", User: "top@x", Email: "n@x", Groups: []string{"t"}},
+			want:   Identity{Subject: "u-1", User: "u-1", Email: "n@x", Groups: []string{"t"}},
 		},
 		{name: "no sub", claims: `{"email":"a@x"}`, err: ErrRejected},
 		{name: "sub not a string", claims: `{"sub":1,"email":"a@x"}`, err: ErrRejected},

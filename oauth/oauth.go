@@ -84,14 +84,11 @@ type Config struct {
 	// EmailClaim names the claim holding the email; "" means "email". A
 	// claim whose own name is EmailClaim wins; otherwise a name holding "."
 	// is a path through nested objects ("profile.mail"), as in
-	// oauth2-proxy. The same goes for GroupsClaim and UserIDClaim.
+	// oauth2-proxy. The same goes for GroupsClaim.
 	EmailClaim string
 	// GroupsClaim names the claim holding the groups, an array of strings
 	// or a single string; "" means "groups".
 	GroupsClaim string
-	// UserIDClaim names the claim holding Identity.User; "" means "sub".
-	// When the claim is missing or not a string, User is the sub.
-	UserIDClaim string
 	// AllowUnverifiedEmail accepts an email whose email_verified says
 	// false (oauth2-proxy's insecureOIDCAllowUnverifiedEmail). When false,
 	// the default, such a sign-in is refused; an email_verified that is
@@ -158,8 +155,8 @@ type Tokens struct {
 type Identity struct {
 	// Subject is the provider's stable identifier of the user (sub).
 	Subject string
-	// User is the user as the identity headers name them (the claim
-	// Config.UserIDClaim names; a GitHub login).
+	// User is the user as the identity headers name them: the sub of an
+	// OpenID Connect provider, a GitHub login.
 	User              string
 	Email             string
 	PreferredUsername string
@@ -207,7 +204,6 @@ func NewOIDC(cfg Config) *OIDC {
 		rules: claimRules{
 			email:           newClaimPath(orDefault(cfg.EmailClaim, "email")),
 			groups:          newClaimPath(orDefault(cfg.GroupsClaim, "groups")),
-			user:            newClaimPath(orDefault(cfg.UserIDClaim, "sub")),
 			allowUnverified: cfg.AllowUnverifiedEmail,
 		},
 		client: cfg.HTTPClient,

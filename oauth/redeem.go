@@ -39,9 +39,8 @@ func (p *OIDC) AuthCodeURL(ctx context.Context, redirectURL string, f Flow) (str
 // containing the client ID, a required exp, a required iat not in the
 // future, with one minute of leeway, a sub, an azp naming this client if
 // present, and a nonce equal to f.Nonce. It then builds the Identity: Subject
-// from sub, Email from the EmailClaim (asked from the userinfo endpoint when
-// the ID token lacks it), User from the UserIDClaim (else sub),
-// PreferredUsername from preferred_username, Groups from the GroupsClaim (an
+// and User from sub, Email from the EmailClaim (asked from the userinfo
+// endpoint when the ID token lacks it), PreferredUsername from preferred_username, Groups from the GroupsClaim (an
 // array of strings or a single string), Roles from the ID token and from the
 // access token when it is a JWT that the provider's keys verify, with the
 // provider as issuer and not expired (its audience is not checked; an
