@@ -13,14 +13,11 @@ import (
 // user must be in one of them. Both apply when both are set.
 func (g *Gatehouse) authorize(s *session.State) error {
 	cfg := g.cfg
-	var err error
 	if len(cfg.emailDomains) > 0 && !cfg.anyEmail && !emailInDomains(s.Email, cfg.emailDomains) {
-		err = fmt.Errorf("%w: email %q is not in emailDomains", errForbidden, stripControls(s.Email))
-	} else if len(cfg.allowedGroups) > 0 && !sharesGroup(s.Groups, cfg.allowedGroups) {
-		err = fmt.Errorf("%w: %q is in none of allowedGroups", errForbidden, stripControls(s.Subject))
+		return fmt.Errorf("%w: email %q is not in emailDomains", errForbidden, stripControls(s.Email))
 	}
-	if err != nil {
-		return &deniedError{err: err, user: stripControls(s.Email)}
+	if len(cfg.allowedGroups) > 0 && !sharesGroup(s.Groups, cfg.allowedGroups) {
+		return fmt.Errorf("%w: %q is in none of allowedGroups", errForbidden, stripControls(s.Subject))
 	}
 	return nil
 }

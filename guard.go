@@ -81,12 +81,13 @@ func (g *Gatehouse) guard(w http.ResponseWriter, r *http.Request, o origin.Reque
 		g.log.debugf("%s %s: %v", r.Method, r.URL.Path, err)
 		return g.challenge(w, r, o)
 	}
-	var d *deniedError
-	if errors.As(err, &d) {
-		d.rd = redirect.Home(o)
+	if errors.Is(err, errForbidden) && a != nil {
+		rd := redirect.Home(o)
 		if u, ok := o.URL(); ok {
-			d.rd = g.cfg.redirects.Safe(o, u)
+			rd = g.cfg.redirects.Safe(o, u)
 		}
+		g.deny(w, r, o, err, a.state, rd)
+		return nil
 	}
 	if err != nil {
 		return err
@@ -185,7 +186,8 @@ func isNavigation(r *http.Request, o origin.Request) bool {
 // signedIn returns the access of the request's session, kept current by
 // maintain and checked against the authorization rules: an error wrapping
 // errUnauthorized when there is none (or it ended), errForbidden when the
-// rules refuse its user. A request carrying the cookies of one before it
+// rules refuse its user, with an access that holds only that session's
+// state (for deny). A request carrying the cookies of one before it
 // gets that one's access from the cache, until the session needs more than
 // its headers (see reuseUntil); a request whose session was written again
 // is not remembered, since its browser sends the new cookies from then on.
@@ -210,7 +212,7 @@ func (g *Gatehouse) signedIn(w http.ResponseWriter, r *http.Request) (*access, e
 		return nil, err
 	}
 	if err := g.authorize(s); err != nil {
-		return nil, err
+		return &access{state: s}, err
 	}
 	until := g.reuseUntil(s)
 	a := g.newAccess(r, s, until, codec)

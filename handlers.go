@@ -91,7 +91,7 @@ func (g *Gatehouse) beginSignIn(w http.ResponseWriter, r *http.Request, o origin
 // callback completes a sign-in: it matches the state to a flow cookie,
 // redeems the code, checks the user against the authorization rules, writes
 // the session and sends the browser on to where it was going.
-func (g *Gatehouse) callback(w http.ResponseWriter, r *http.Request, _ origin.Request) error {
+func (g *Gatehouse) callback(w http.ResponseWriter, r *http.Request, o origin.Request) error {
 	q := r.URL.Query()
 	f, err := g.flows.take(w, r, q.Get("state"))
 	if err != nil {
@@ -127,11 +127,8 @@ func (g *Gatehouse) callback(w http.ResponseWriter, r *http.Request, _ origin.Re
 		SeenAt:            now,
 	}
 	if err := g.authorize(s); err != nil {
-		var d *deniedError
-		if errors.As(err, &d) {
-			d.rd = f.RD
-		}
-		return err
+		g.deny(w, r, o, err, s, f.RD)
+		return nil
 	}
 	if err := g.sessions.Save(w, r, s); err != nil {
 		return err
@@ -217,6 +214,10 @@ func (g *Gatehouse) auth(w http.ResponseWriter, r *http.Request, o origin.Reques
 		return nil
 	}
 	a, err := g.signedIn(w, r)
+	if errors.Is(err, errForbidden) && a != nil {
+		g.deny(w, r, o, err, a.state, g.cfg.redirects.After(r, o, g.cfg.reverseProxy))
+		return nil
+	}
 	if err != nil {
 		return err
 	}

@@ -9,6 +9,7 @@ import (
 	"strings"
 
 	"github.com/gatehouse-auth/gatehouse/origin"
+	"github.com/gatehouse-auth/gatehouse/session"
 )
 
 // Errors the handlers return; fail maps them to a status. The message a client
@@ -45,47 +46,35 @@ func (g *Gatehouse) fail(w http.ResponseWriter, r *http.Request, err error) {
 	} else {
 		g.log.debugf("%s %s: %d: %v", r.Method, r.URL.Path, status, err)
 	}
-	var d *deniedError
-	if errors.As(err, &d) && !wantsJSON(r) {
-		g.writeDenied(w, r, d)
-		return
-	}
 	writeStatus(w, r, status)
 }
 
-// deniedError is the refusal of a signed-in user by the authorization
-// rules; it wraps errForbidden. The 403 page names the user and offers to
-// sign in as someone else, then go on to rd.
-type deniedError struct {
-	err  error
-	user string // the email, or the user name without one
-	rd   string // "" when the page is not for a target (/auth behind a proxy)
-}
-
-func (e *deniedError) Error() string { return e.err.Error() }
-
-func (e *deniedError) Unwrap() error { return e.err }
-
-// writeDenied answers a signed-in user the rules refuse with a 403 page that
-// says who they are signed in as, and links to a new sign-in at which the
-// provider asks for credentials again (prompt=login) instead of signing the
-// same user in at once: never a redirect, which would loop. The session
-// stays: other middlewares sharing it may allow its user.
-func (g *Gatehouse) writeDenied(w http.ResponseWriter, r *http.Request, d *deniedError) {
-	o := origin.Of(r, g.cfg.reverseProxy)
-	rd := d.rd
-	if rd == "" {
-		rd = g.cfg.redirects.After(r, o, g.cfg.reverseProxy)
+// deny answers a signed-in user the rules refuse (err says why, at debug
+// level) with a 403 page that says who they are signed in as, s's email,
+// and links to a new sign-in at which the provider asks for credentials
+// again (prompt=login) instead of signing the same user in at once, then
+// goes on to rd. It never redirects, which would loop. The session stays:
+// other middlewares sharing it may allow its user. A client that asked
+// for JSON gets the plain 403.
+func (g *Gatehouse) deny(w http.ResponseWriter, r *http.Request, o origin.Request, err error, s *session.State, rd string) {
+	if wantsJSON(r) {
+		g.fail(w, r, err)
+		return
 	}
+	g.log.debugf("%s %s: %d: %v", r.Method, r.URL.Path, http.StatusForbidden, err)
 	start := g.cfg.proxyPrefix + "/start?prompt=login&rd=" + url.QueryEscape(rd)
 	if g.cfg.reverseProxy {
 		// The page may reach the browser through a ForwardAuth: a path
 		// alone would be resolved against the auth server's address.
 		start = o.Scheme + "://" + o.Host + start
 	}
+	who := s.Email
+	if who == "" {
+		who = s.UserName()
+	}
 	noStore(w)
 	writePage(w, http.StatusForbidden, "Access denied",
-		"<p>You are signed in as <b>"+html.EscapeString(d.user)+"</b>, who may not open this page.</p>\n"+
+		"<p>You are signed in as <b>"+html.EscapeString(stripControls(who))+"</b>, who may not open this page.</p>\n"+
 			`<p><a class="button" href="`+html.EscapeString(start)+`">Sign in as someone else</a></p>`)
 }
 
