@@ -267,8 +267,9 @@ func githubList(list []string) []string {
 }
 
 // AuthCodeURL returns LoginURL with the client ID, redirectURL, the scopes,
-// f.State and, when f.Verifier is set, its PKCE S256 challenge (GitHub
-// accepts PKCE; f.Nonce is not used, GitHub has no ID token).
+// f.State, when f.Verifier is set its PKCE S256 challenge (GitHub accepts
+// PKCE; f.Nonce is not used, GitHub has no ID token), and when f.Prompt is
+// set GitHub's one prompt, select_account.
 func (g *GitHub) AuthCodeURL(ctx context.Context, redirectURL string, f Flow) (string, error) {
 	if f.State == "" {
 		return "", errors.New("oauth: flow lacks a state")
@@ -276,6 +277,11 @@ func (g *GitHub) AuthCodeURL(ctx context.Context, redirectURL string, f Flow) (s
 	var opts []oauth2.AuthCodeOption
 	if f.Verifier != "" {
 		opts = append(opts, oauth2.S256ChallengeOption(f.Verifier))
+	}
+	if f.Prompt != "" {
+		// GitHub knows one prompt, its account picker: the way to sign in
+		// as someone else.
+		opts = append(opts, oauth2.SetAuthURLParam("prompt", "select_account"))
 	}
 	return g.oauth2Config(redirectURL, "").AuthCodeURL(f.State, opts...), nil
 }

@@ -147,10 +147,12 @@ func TestGitHubAuthCodeURL(t *testing.T) {
 		flow      Flow
 		scope     string
 		challenge bool
+		prompt    string
 	}{
-		{"defaults", nil, Flow{State: "st", Verifier: "v"}, "user:email read:org", true},
-		{"without a verifier", nil, Flow{State: "st"}, "user:email read:org", false},
-		{"scopes", func(c *GitHubConfig) { c.Scopes = []string{"read:user", "user:email"} }, Flow{State: "st", Verifier: "v"}, "read:user user:email", true},
+		{"defaults", nil, Flow{State: "st", Verifier: "v"}, "user:email read:org", true, ""},
+		{"without a verifier", nil, Flow{State: "st"}, "user:email read:org", false, ""},
+		{"scopes", func(c *GitHubConfig) { c.Scopes = []string{"read:user", "user:email"} }, Flow{State: "st", Verifier: "v"}, "read:user user:email", true, ""},
+		{"a prompt asks for the account picker", nil, Flow{State: "st", Prompt: "login"}, "user:email read:org", false, "select_account"},
 	}
 	for _, tt := range tests {
 		raw, err := f.client(tt.configure).AuthCodeURL(context.Background(), redirectURL, tt.flow)
@@ -164,6 +166,9 @@ func TestGitHubAuthCodeURL(t *testing.T) {
 			t.Errorf("%s: AuthCodeURL = %s, want the login URL with client_id, redirect_uri, state st and scope %q", tt.name, raw, tt.scope)
 		}
 		hasChallenge := q.Get("code_challenge") != "" && q.Get("code_challenge_method") == "S256"
+		if q.Get("prompt") != tt.prompt {
+			t.Errorf("%s: AuthCodeURL = %s, want prompt %q", tt.name, raw, tt.prompt)
+		}
 		if hasChallenge != tt.challenge || q.Get("nonce") != "" {
 			t.Errorf("%s: AuthCodeURL = %s, want an S256 challenge %v and no nonce", tt.name, raw, tt.challenge)
 		}
