@@ -77,7 +77,7 @@ func newTestEnvWith(t *testing.T, idp *oidctest.Provider, edit func(c *Config)) 
 	// The OS may give a later test's provider this one's port, hence the
 	// same issuer and refresh scope: its middlewares would then share this
 	// test's refresh group, and its clock. The scope ends with the test.
-	scope := refreshScope(cookieBinding(g.cfg.issuerURL, g.cfg.clientID), g.cfg.cookieName)
+	scope := refreshScope(cookieBinding(g.cfg.issuer, g.cfg.clientID), g.cfg.cookieName)
 	t.Cleanup(func() { refreshGroups.drop(scope) })
 	env.srv = httptest.NewServer(g)
 	t.Cleanup(func() { env.srv.Close() })

@@ -70,6 +70,9 @@ func (g *Gatehouse) beginSignIn(w http.ResponseWriter, r *http.Request, o origin
 	if err != nil {
 		return err
 	}
+	if !g.cfg.pkce {
+		f.Verifier = ""
+	}
 	f.Prompt = g.cfg.prompt
 	if p := r.URL.Query().Get("prompt"); startPrompts[p] {
 		f.Prompt = p

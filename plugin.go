@@ -9,7 +9,6 @@ import (
 	"time"
 
 	"github.com/gatehouse-auth/gatehouse/flight"
-	"github.com/gatehouse-auth/gatehouse/oauth"
 	"github.com/gatehouse-auth/gatehouse/session"
 )
 
@@ -18,6 +17,7 @@ import (
 // (--cookie-secret is cookieSecret); Traefik matches them to these fields
 // case-insensitively. The README's option table documents each one.
 type Config struct {
+	Provider            string
 	OIDCIssuerURL       string
 	ClientID            string
 	ClientSecret        string
@@ -30,6 +30,16 @@ type Config struct {
 	UserIDClaim         string
 
 	InsecureOIDCAllowUnverifiedEmail bool
+
+	LoginURL    string
+	RedeemURL   string
+	ValidateURL string
+	ProfileURL  string
+	GitHubOrg   string
+	GitHubTeam  []string
+	GitHubRepo  string
+	GitHubToken string
+	GitHubUsers []string
 
 	CookieName       string
 	CookieSecret     []string
@@ -73,7 +83,8 @@ type Config struct {
 // user's options over it.
 func CreateConfig() *Config {
 	return &Config{
-		Scope:               "openid email profile",
+		Provider:            "oidc",
+		Scope:               defaultScope,
 		CodeChallengeMethod: "S256",
 		OIDCEmailClaim:      "email",
 		OIDCGroupsClaim:     "groups",
@@ -87,17 +98,6 @@ func CreateConfig() *Config {
 		PassUserHeaders:     true,
 		StripAuthCookies:    true,
 	}
-}
-
-// provider is the identity provider as the middleware uses it: a URL to send
-// the browser to, a code to redeem for an identity, a refresh token to
-// redeem for new tokens, and the two ways of ending a session there.
-type provider interface {
-	AuthCodeURL(ctx context.Context, redirectURL string, f oauth.Flow) (string, error)
-	Redeem(ctx context.Context, redirectURL, code string, f oauth.Flow) (oauth.Tokens, oauth.Identity, error)
-	Refresh(ctx context.Context, refreshToken, subject string) (oauth.Tokens, oauth.Identity, error)
-	EndSessionEndpoint(ctx context.Context) (string, error)
-	BackendLogout(ctx context.Context, logoutURL string) error
 }
 
 // Gatehouse is the middleware: it answers the endpoints under proxyPrefix,
@@ -155,25 +155,11 @@ func build(next http.Handler, config *Config, name string, now func() time.Time,
 		headers: newIdentityHeaders(cfg),
 		cache:   newSessionCache(),
 	}
-	g.provider = oauth.NewOIDC(oauth.Config{
-		IssuerURL:            cfg.issuerURL,
-		ClientID:             cfg.clientID,
-		ClientSecret:         cfg.clientSecret,
-		ClientSecretFile:     cfg.clientSecretFile,
-		Scopes:               cfg.scopes,
-		PKCE:                 cfg.pkce,
-		EmailClaim:           cfg.emailClaim,
-		GroupsClaim:          cfg.groupsClaim,
-		AllowUnverifiedEmail: cfg.allowUnverifiedEmail,
-		Now:                  now,
-		Logf: func(format string, args ...any) {
-			log.errorf(format, args...)
-		},
-	})
+	g.provider = newProvider(cfg, now, log)
 	// Sessions and flows are bound to the provider and client they were made
 	// with: another middleware sharing the cookie secret and name but signing
 	// in elsewhere cannot open them.
-	binding := cookieBinding(cfg.issuerURL, cfg.clientID)
+	binding := cookieBinding(cfg.issuer, cfg.clientID)
 	var codec session.Sealer
 	if cfg.cookieSecretFile != "" {
 		g.keys = newFileKeys(cfg.cookieSecretFile, binding, now, log)

@@ -12,6 +12,7 @@ import (
 	"time"
 
 	"github.com/gatehouse-auth/gatehouse/cookie"
+	"github.com/gatehouse-auth/gatehouse/oauth"
 	"github.com/gatehouse-auth/gatehouse/origin"
 	"github.com/gatehouse-auth/gatehouse/redirect"
 	"github.com/traefik/paerser/types"
@@ -20,16 +21,16 @@ import (
 // settings is a validated Config in the form the handlers use. It is built once
 // by New and never changed, so requests share it without locks.
 type settings struct {
-	issuerURL            string
-	clientID             string
-	clientSecret         string
-	clientSecretFile     string
-	redirectURL          string // "" means derived from each request
-	scopes               []string
-	pkce                 bool
-	emailClaim           string
-	groupsClaim          string
-	allowUnverifiedEmail bool
+	// provider is "oidc" or "github"; oidc and github are the options of
+	// the client for it (without their clock and log), issuer what its
+	// sessions are bound to (see cookieBinding).
+	provider    string
+	oidc        oauth.Config
+	github      oauth.GitHubConfig
+	issuer      string
+	clientID    string
+	redirectURL string // "" means derived from each request
+	pkce        bool
 
 	cookieName       string
 	codec            *cookie.Codec // nil with cookieSecretFile
@@ -93,50 +94,21 @@ func (p *problems) add(err error) {
 func newSettings(c *Config) (*settings, error) {
 	var p problems
 	s := &settings{
-		clientID:             strings.TrimSpace(c.ClientID),
-		clientSecret:         c.ClientSecret,
-		clientSecretFile:     strings.TrimSpace(c.ClientSecretFile),
-		emailClaim:           emailClaim(c),
-		groupsClaim:          orDefault(c.OIDCGroupsClaim, "groups"),
-		cookieName:           strings.TrimSpace(c.CookieName),
-		reverseProxy:         c.ReverseProxy,
-		skipPreflight:        c.SkipAuthPreflight,
-		skipProviderButton:   c.SkipProviderButton,
-		passUserHeaders:      c.PassUserHeaders,
-		passAccessToken:      c.PassAccessToken,
-		passAuthorization:    c.PassAuthorizationHeader,
-		setXAuthRequest:      c.SetXAuthRequest,
-		setAuthorization:     c.SetAuthorizationHeader,
-		stripAuthCookies:     c.StripAuthCookies,
-		oidcLogout:           c.OIDCLogout,
-		allowUnverifiedEmail: c.InsecureOIDCAllowUnverifiedEmail,
+		cookieName:         strings.TrimSpace(c.CookieName),
+		reverseProxy:       c.ReverseProxy,
+		skipPreflight:      c.SkipAuthPreflight,
+		skipProviderButton: c.SkipProviderButton,
+		passUserHeaders:    c.PassUserHeaders,
+		passAccessToken:    c.PassAccessToken,
+		passAuthorization:  c.PassAuthorizationHeader,
+		setXAuthRequest:    c.SetXAuthRequest,
+		setAuthorization:   c.SetAuthorizationHeader,
+		stripAuthCookies:   c.StripAuthCookies,
+		oidcLogout:         c.OIDCLogout,
 	}
-	s.issuerURL, _ = checkURL(&p, "oidcIssuerURL", c.OIDCIssuerURL, true)
-	if strings.TrimSpace(c.OIDCIssuerURL) == "" {
-		p.addf("oidcIssuerURL", "is required")
-	}
-	if s.clientID == "" {
-		p.addf("clientID", "is required")
-	}
-	if s.clientSecret != "" && s.clientSecretFile != "" {
-		p.addf("clientSecret", "set either clientSecret or clientSecretFile, not both")
-	}
-	if s.clientSecret == "" && s.clientSecretFile == "" {
-		p.addf("clientSecret", "is required (or clientSecretFile)")
-	}
+	checkProvider(&p, c, s)
 	var callback *url.URL
 	s.redirectURL, callback = checkURL(&p, "redirectURL", c.RedirectURL, false)
-	s.scopes = strings.Fields(orDefault(c.Scope, "openid email profile"))
-	if !contains(s.scopes, "openid") {
-		p.addf("scope", "must include openid, got %q", c.Scope)
-	}
-	switch strings.ToLower(orDefault(c.CodeChallengeMethod, "S256")) {
-	case "s256":
-		s.pkce = true
-	case "none":
-	default:
-		p.addf("codeChallengeMethod", "must be S256 or none, got %q", c.CodeChallengeMethod)
-	}
 
 	if !validToken(s.cookieName) {
 		p.addf("cookieName", "%q is not a valid cookie name", c.CookieName)
@@ -206,18 +178,6 @@ func newSettings(c *Config) (*settings, error) {
 		return nil, errors.Join(p.errs...)
 	}
 	return s, nil
-}
-
-// emailClaim returns the claim that holds the email: oidcEmailClaim, or
-// userIDClaim when oidcEmailClaim is left at "email", as in oauth2-proxy,
-// where --user-id-claim is a deprecated name of --oidc-email-claim (the
-// user is always sub).
-func emailClaim(c *Config) string {
-	email := orDefault(c.OIDCEmailClaim, "email")
-	if user := strings.TrimSpace(c.UserIDClaim); email == "email" && user != "" {
-		return user
-	}
-	return email
 }
 
 // pathCovers reports whether a cookie with Path cookiePath is sent with a

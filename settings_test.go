@@ -39,7 +39,7 @@ func TestNewSettingsDefaults(t *testing.T) {
 		{"cookieHTTPOnly", s.cookies.HTTPOnly, true},
 		{"cookieSameSite", s.cookies.SameSite, http.SameSiteLaxMode},
 		{"proxyPrefix", s.proxyPrefix, "/oauth2"},
-		{"scope", strings.Join(s.scopes, " "), "openid email profile"},
+		{"scope", strings.Join(s.oidc.Scopes, " "), "openid email profile"},
 		{"codeChallengeMethod", s.pkce, true},
 		{"passUserHeaders", s.passUserHeaders, true},
 		{"stripAuthCookies", s.stripAuthCookies, true},
@@ -302,8 +302,8 @@ func TestUserIDClaimNamesTheEmailClaim(t *testing.T) {
 		if err != nil {
 			t.Fatal(err)
 		}
-		if s.emailClaim != tt.want {
-			t.Errorf("oidcEmailClaim %q, userIDClaim %q: email claim %q, want %q", tt.email, tt.user, s.emailClaim, tt.want)
+		if s.oidc.EmailClaim != tt.want {
+			t.Errorf("oidcEmailClaim %q, userIDClaim %q: email claim %q, want %q", tt.email, tt.user, s.oidc.EmailClaim, tt.want)
 		}
 	}
 }
