@@ -34,11 +34,16 @@ func newBearerFixture(t *testing.T) *bearerFixture {
 		t.Fatal(err)
 	}
 	b := &bearerFixture{f: f, main: f.p, extra: extra}
-	b.v = b.verifier(
+	b.v = b.fresh()
+	return b
+}
+
+// fresh returns a new verifier of b's two issuers, which has fetched nothing yet.
+func (b *bearerFixture) fresh() *BearerVerifier {
+	return b.verifier(
 		BearerIssuer{IssuerURL: b.main.Issuer(), Audiences: []string{"gatehouse"}},
 		BearerIssuer{IssuerURL: b.extra.Issuer() + "/", Audiences: []string{"api://extra"}},
 	)
-	return b
 }
 
 // verifier returns a fresh verifier of issuers on b's clock.
@@ -280,16 +285,18 @@ func TestBearerVerifyLengthBound(t *testing.T) {
 	wantErr(t, "Verify() of an oversized token", err, ErrRejected)
 }
 
-// TestBearerVerifyAsksNoIssuerTheTokenChose checks that what a token says
-// before its signature is checked makes Gatehouse fetch nothing: a token
-// naming an issuer that is not configured (even one that would serve its
-// key), or refused on its header alone, leads to no discovery or JWKS
-// request at all.
+// TestBearerVerifyAsksNoIssuerTheTokenChose checks that a token is refused
+// with no discovery or JWKS request at all when it names an issuer that is
+// not configured (even one that would serve its key), and when its form or
+// header alone condemn it: what a client sends before its signature is
+// checked makes Gatehouse fetch nothing.
 func TestBearerVerifyAsksNoIssuerTheTokenChose(t *testing.T) {
 	b := newBearerFixture(t)
 	attacker := oidctest.New(t)
 	kid, public := mainKey(t, b)
 	mainIss := b.main.Issuer()
+	valid := mustSign(t, b.main, nil, b.claims(mainIss, "gatehouse", nil))
+	signature := valid[strings.LastIndexByte(valid, '.')+1:]
 	tests := []struct {
 		name string
 		raw  string
@@ -298,20 +305,23 @@ func TestBearerVerifyAsksNoIssuerTheTokenChose(t *testing.T) {
 		{"issuer not configured, configured one's key", mustSign(t, b.main, nil, b.claims(attacker.Issuer(), "gatehouse", nil))},
 		{"issuer a prefix of a configured one", mustSign(t, attacker, nil, b.claims(mainIss+"/evil", "gatehouse", nil))},
 		{"no issuer", mustSign(t, b.main, nil, b.claims(mainIss, "gatehouse", map[string]any{"iss": nil}))},
-		{"alg none", compact(t, map[string]any{"alg": "none", "kid": kid}, jwt.MapClaims(b.claims(mainIss, "gatehouse", nil)), "")},
+		{"alg none keeping a valid signature", compact(t, map[string]any{"alg": "none", "kid": kid}, jwt.MapClaims(b.claims(mainIss, "gatehouse", nil)), signature)},
 		{"HS256 keyed with the issuer's public key", sign(t, jwt.SigningMethodHS256, public[0], kid, jwt.MapClaims(b.claims(mainIss, "gatehouse", nil)))},
 		{"kid not a string", mustSign(t, b.main, map[string]any{"kid": []string{kid}}, b.claims(mainIss, "gatehouse", nil))},
+		{"critical extension", mustSign(t, b.main, map[string]any{"crit": []string{"exp"}}, b.claims(mainIss, "gatehouse", nil))},
+		{"signature stripped", unsigned(valid)},
+		{"JWE-shaped", valid + ".x.y"},
 		{"oversized", b.padded(t, maxBearerToken)},
 		{"not a JWT", "opaque-token"},
 	}
-	before := b.requests(attacker)
 	for _, tt := range tests {
 		tt := tt
 		t.Run(tt.name, func(t *testing.T) {
-			_, _, err := b.v.Verify(context.Background(), tt.raw)
+			before := b.requests(attacker)
+			_, _, err := b.fresh().Verify(context.Background(), tt.raw)
 			wantRejectedQuietly(t, tt.raw, err)
 			if n := b.requests(attacker) - before; n != 0 {
-				t.Fatalf("Verify() made %d discovery or JWKS requests, want none", n)
+				t.Errorf("Verify() made %d discovery or JWKS requests, want none", n)
 			}
 		})
 	}
