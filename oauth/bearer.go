@@ -113,7 +113,8 @@ func nonEmpty(list []string) []string {
 //
 // A token that fails is refused with an error wrapping ErrRejected; a token
 // that is not a compact JWS, or longer than 16 KiB, is refused before it is
-// decoded. An issuer whose discovery document or key set cannot be fetched
+// decoded, and one whose header names another alg, a kid that is not a
+// string or critical extensions is refused before any fetch. An issuer whose discovery document or key set cannot be fetched
 // gives an error wrapping ErrUnavailable. No error holds any part of the
 // token. The caller must still decide who may pass: azp, sub, the email and
 // email_verified are not checked here (an API client's token names that
