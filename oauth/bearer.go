@@ -79,7 +79,9 @@ func NewBearerVerifier(cfg BearerConfig) *BearerVerifier {
 		}
 		is := v.issuers[url]
 		if is == nil {
-			is = &bearerIssuer{provider: NewOIDC(Config{IssuerURL: url, HTTPClient: cfg.HTTPClient, Now: v.now, Logf: cfg.Logf})}
+			provider := NewOIDC(Config{IssuerURL: url, HTTPClient: cfg.HTTPClient, Now: v.now, Logf: cfg.Logf})
+			provider.keysOnly = true
+			is = &bearerIssuer{provider: provider}
 			v.issuers[url] = is
 		}
 		is.audiences = append(is.audiences, audiences...)

@@ -6,6 +6,7 @@ import (
 	"encoding/json"
 	"encoding/pem"
 	"errors"
+	"fmt"
 	"net/http"
 	"strings"
 	"testing"
@@ -441,4 +442,21 @@ func TestNewBearerVerifierIssuers(t *testing.T) {
 	}
 	_, _, err := b.verifier().Verify(context.Background(), mustSign(t, b.main, nil, b.claims(mainIss, "gatehouse", nil)))
 	wantErr(t, "Verify() with no issuer configured", err, ErrRejected)
+}
+
+// TestBearerIssuerWithKeysOnly: an issuer whose tokens are only verified
+// (a CI system, a Kubernetes cluster) publishes a discovery document with
+// its issuer and keys but no authorization or token endpoint; its tokens
+// verify all the same.
+func TestBearerIssuerWithKeysOnly(t *testing.T) {
+	b := newBearerFixture(t)
+	iss := b.extra.Issuer()
+	b.extra.SetHandler("discovery", http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		w.Header().Set("Content-Type", "application/json")
+		fmt.Fprintf(w, `{"issuer":%q,"jwks_uri":%q}`, iss, iss+"/jwks")
+	}))
+	raw := mustSign(t, b.extra, nil, b.claims(iss, "api://extra", nil))
+	if _, _, err := b.fresh().Verify(context.Background(), raw); err != nil {
+		t.Errorf("Verify() with a keys-only discovery document = %v, want success", err)
+	}
 }

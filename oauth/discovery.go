@@ -68,7 +68,7 @@ func (p *OIDC) discover(ctx context.Context) (*metadata, *keySet, error) {
 func (p *OIDC) fetchDiscovery() (any, time.Duration, error) {
 	ctx, cancel := context.WithTimeout(context.Background(), fetchTimeout)
 	defer cancel()
-	m, err := fetchMetadata(ctx, p.client, p.issuer)
+	m, err := fetchMetadata(ctx, p.client, p.issuer, !p.keysOnly)
 	p.mu.Lock()
 	last := p.last
 	if err == nil {
@@ -90,7 +90,7 @@ func (p *OIDC) fetchDiscovery() (any, time.Duration, error) {
 	return last, discoveryRetry, nil
 }
 
-func fetchMetadata(ctx context.Context, client *http.Client, issuer string) (*metadata, error) {
+func fetchMetadata(ctx context.Context, client *http.Client, issuer string, codeFlow bool) (*metadata, error) {
 	req, err := http.NewRequestWithContext(ctx, http.MethodGet, issuer+"/.well-known/openid-configuration", nil)
 	if err != nil {
 		return nil, fmt.Errorf("%w: discovery: %v", ErrUnavailable, err)
@@ -99,7 +99,7 @@ func fetchMetadata(ctx context.Context, client *http.Client, issuer string) (*me
 	if err != nil {
 		return nil, fmt.Errorf("%w: discovery: %v", ErrUnavailable, err)
 	}
-	m, err := parseMetadata(body, issuer)
+	m, err := parseMetadata(body, issuer, codeFlow)
 	if err != nil {
 		return nil, fmt.Errorf("%w: discovery: %v", ErrUnavailable, err)
 	}
@@ -107,8 +107,10 @@ func fetchMetadata(ctx context.Context, client *http.Client, issuer string) (*me
 }
 
 // parseMetadata decodes a discovery document and checks that it belongs to
-// issuer and names the endpoints a code flow needs.
-func parseMetadata(body []byte, issuer string) (*metadata, error) {
+// issuer and names its keys and, with codeFlow, the endpoints a code flow
+// needs. An issuer whose tokens are only verified (extraJWTIssuers: CI
+// systems, Kubernetes) may publish no authorization or token endpoint.
+func parseMetadata(body []byte, issuer string, codeFlow bool) (*metadata, error) {
 	var doc map[string]any
 	if err := json.Unmarshal(body, &doc); err != nil {
 		return nil, fmt.Errorf("decoding document: %v", err)
@@ -120,8 +122,8 @@ func parseMetadata(body []byte, issuer string) (*metadata, error) {
 		required bool
 	}{
 		{"issuer", &m.issuer, true},
-		{"authorization_endpoint", &m.authURL, true},
-		{"token_endpoint", &m.tokenURL, true},
+		{"authorization_endpoint", &m.authURL, codeFlow},
+		{"token_endpoint", &m.tokenURL, codeFlow},
 		{"jwks_uri", &m.jwksURL, true},
 		{"userinfo_endpoint", &m.userinfoURL, false},
 		{"end_session_endpoint", &m.endSessionURL, false},

@@ -77,7 +77,7 @@ func TestParseMetadataSeeds(t *testing.T) {
 // properties FuzzParseMetadata states, and reports whether it accepted data.
 func checkMetadata(t *testing.T, data []byte) bool {
 	t.Helper()
-	m, err := parseMetadata(data, fuzzIssuer)
+	m, err := parseMetadata(data, fuzzIssuer, true)
 	if err != nil {
 		return false
 	}

@@ -188,6 +188,7 @@ type OIDC struct {
 	now          func() time.Time
 	logf         func(format string, args ...any)
 	discovery    *flight.Group // fetches the discovery document, key "discovery"
+	keysOnly     bool          // a bearer issuer's: discovery needs only the keys
 
 	mu   sync.Mutex  // guards last
 	last *discovered // the last good discovery, nil before the first
