@@ -47,6 +47,32 @@ func asciiLower(s string) string {
 	return string(b)
 }
 
+// emailKey returns email with its ASCII letters in lower case, the form
+// in which listed addresses are compared, and false when it cannot be an
+// address: it must have exactly one "@", with something on each side.
+func emailKey(email string) (string, bool) {
+	at := strings.IndexByte(email, '@')
+	if at <= 0 || at == len(email)-1 || strings.LastIndexByte(email, '@') != at {
+		return "", false
+	}
+	return asciiLower(email), true
+}
+
+// checkEmails returns the set of allowedEmails, each in the form emailKey
+// gives; nil when there is none.
+func checkEmails(p *problems, list []string) map[string]struct{} {
+	var keys []string
+	for _, e := range trimList(list) {
+		key, ok := emailKey(e)
+		if !ok {
+			p.addf("allowedEmails", "%q is not an email address", e)
+			continue
+		}
+		keys = append(keys, key)
+	}
+	return set(keys)
+}
+
 // checkEmailDomains returns the allowed email domains, each with a leading "@"
 // for an exact domain or "." for a domain and its subdomains, and whether "*"
 // allows any email.

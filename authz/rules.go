@@ -22,6 +22,9 @@ type Identity struct {
 	Email string
 	// Groups are the user's groups, as the provider names them.
 	Groups []string
+	// Roles are the user's roles, as the provider names them (Keycloak:
+	// "role" for a realm role, "client:role" for a client's).
+	Roles []string
 }
 
 // Options are the rule options, in users' vocabulary (oauth2-proxy's
@@ -32,8 +35,18 @@ type Options struct {
 	// "example.com" that domain, ".example.com" or "*.example.com" its
 	// subdomains (not example.com itself).
 	EmailDomains []string
+	// AuthenticatedEmailsFile names a file listing allowed addresses, one
+	// per line, compared as AllowedEmails; it is read when first needed and
+	// again when it changes.
+	AuthenticatedEmailsFile string
+	// AllowedEmails allows these addresses, compared with their ASCII
+	// letters in any case.
+	AllowedEmails []string
 	// AllowedGroups allows a user in at least one of these groups.
 	AllowedGroups []string
+	// AllowedRoles allows a user with at least one of these roles; with
+	// AllowedGroups, a user needs one of the groups or one of the roles.
+	AllowedRoles []string
 	// SkipAuthRoutes lets requests through without anyone: "regex",
 	// "METHOD=regex", or the negated "METHOD!=regex" and "!=regex",
 	// matched against the canonical path.
@@ -50,9 +63,14 @@ type Options struct {
 
 // Rules are validated Options, immutable and safe for concurrent use.
 type Rules struct {
-	emailDomains  []string // "@d": the domain d; ".d": its subdomains
-	anyEmail      bool     // "*" in emailDomains
+	emailDomains  []string            // "@d": the domain d; ".d": its subdomains
+	anyEmail      bool                // "*" in emailDomains
+	emails        map[string]struct{} // allowedEmails, see emailKey
+	file          *emailsFile         // nil without authenticatedEmailsFile
+	emailRule     string              // the email options set, for messages; "" when none is
 	groups        map[string]struct{}
+	roles         map[string]struct{}
+	groupRule     string // what a user outside groups and roles lacks, for messages
 	skip          []routeRule
 	skipPreflight bool
 	apiRoutes     []*regexp.Regexp
@@ -65,9 +83,30 @@ func New(o Options, now func() time.Time, logf func(format string, args ...any))
 	var p problems
 	r := &Rules{skipPreflight: o.SkipAuthPreflight}
 	r.emailDomains, r.anyEmail = checkEmailDomains(&p, o.EmailDomains)
+	r.emails = checkEmails(&p, o.AllowedEmails)
+	if path := strings.TrimSpace(o.AuthenticatedEmailsFile); path != "" {
+		if now == nil {
+			now = time.Now
+		}
+		if logf == nil {
+			logf = func(format string, args ...any) {}
+		}
+		r.file = newEmailsFile(path, now, logf)
+	}
+	r.emailRule = ruleNames("emailDomains", len(r.emailDomains) > 0 || r.anyEmail,
+		"authenticatedEmailsFile", r.file != nil, "allowedEmails", len(r.emails) > 0)
 	r.groups = set(trimList(o.AllowedGroups))
-	if o.RequireRule && len(r.emailDomains) == 0 && !r.anyEmail && len(r.groups) == 0 {
-		p.addf("emailDomains", `an authorization rule is required: set emailDomains ("*" for any email) or allowedGroups`)
+	r.roles = set(trimList(o.AllowedRoles))
+	switch {
+	case len(r.groups) > 0 && len(r.roles) > 0:
+		r.groupRule = "is in none of allowedGroups and has none of allowedRoles"
+	case len(r.groups) > 0:
+		r.groupRule = "is in none of allowedGroups"
+	case len(r.roles) > 0:
+		r.groupRule = "has none of allowedRoles"
+	}
+	if o.RequireRule && r.emailRule == "" && r.groupRule == "" {
+		p.addf("emailDomains", `an authorization rule is required: set emailDomains ("*" for any email), authenticatedEmailsFile, allowedEmails, allowedGroups or allowedRoles`)
 	}
 	r.skip = checkSkipAuthRoutes(&p, o.SkipAuthRoutes)
 	r.apiRoutes = checkRegexps(&p, "apiRoutes", o.APIRoutes)
@@ -77,19 +116,77 @@ func New(o Options, now func() time.Time, logf func(format string, args ...any))
 	return r, nil
 }
 
-// Allow returns nil when id passes every allow rule set: with
-// emailDomains, the email must be in one of them ("*" allows any); with
-// allowedGroups, the user must be in one of them. Otherwise it returns an
-// error wrapping ErrDenied that names the rule, and the user's email or
-// name without control characters and truncated.
+// Allow returns nil when id passes every allow rule set. The email rule,
+// with any of emailDomains and allowedEmails, needs the email in one of the
+// domains ("*" allows any) or listed. The group rule, with any of
+// allowedGroups and allowedRoles, needs the user in one of the groups or
+// with one of the roles. With both rules set, both must pass. Otherwise
+// Allow returns an error wrapping ErrDenied that names the rule, and the
+// user's email or name without control characters and truncated.
 func (r *Rules) Allow(id Identity) error {
-	if len(r.emailDomains) > 0 && !r.anyEmail && !emailInDomains(id.Email, r.emailDomains) {
-		return fmt.Errorf("%w: email %q is not in emailDomains", ErrDenied, shown(id.Email))
+	if r.emailRule != "" && !r.anyEmail && !r.emailAllowed(id.Email) {
+		return fmt.Errorf("%w: email %q is not in %s", ErrDenied, shown(id.Email), r.emailRule)
 	}
-	if len(r.groups) > 0 && !inAny(id.Groups, r.groups) {
-		return fmt.Errorf("%w: %q is in none of allowedGroups", ErrDenied, shown(id.User))
+	if r.groupRule != "" && !inAny(id.Groups, r.groups) && !inAny(id.Roles, r.roles) {
+		return fmt.Errorf("%w: %q %s", ErrDenied, shown(id.User), r.groupRule)
 	}
 	return nil
+}
+
+// emailAllowed reports whether email is in emailDomains, allowedEmails or
+// authenticatedEmailsFile.
+func (r *Rules) emailAllowed(email string) bool {
+	if len(r.emailDomains) > 0 && emailInDomains(email, r.emailDomains) {
+		return true
+	}
+	if len(r.emails) == 0 && r.file == nil {
+		return false
+	}
+	key, ok := emailKey(email)
+	if !ok {
+		return false
+	}
+	if _, ok := r.emails[key]; ok {
+		return true
+	}
+	if r.file == nil {
+		return false
+	}
+	listed, _ := r.file.current()
+	_, ok = listed[key]
+	return ok
+}
+
+// Version returns what Allow's answers depend on besides the identity, to
+// compare with ==: nil without authenticatedEmailsFile, and otherwise a
+// value that changes when the file's content does (looking at the file as
+// Allow does). A caller that keeps Allow's answers reads Version first, and
+// asks Allow again when it differs from the one kept with the answer.
+func (r *Rules) Version() any {
+	if r.file == nil {
+		return nil
+	}
+	_, v := r.file.current()
+	return v
+}
+
+// ruleNames returns the names of the options set, joined for a message
+// ("a", "a or b", "a, b or c"); "" when none is.
+func ruleNames(a string, aSet bool, b string, bSet bool, c string, cSet bool) string {
+	var names []string
+	if aSet {
+		names = append(names, a)
+	}
+	if bSet {
+		names = append(names, b)
+	}
+	if cSet {
+		names = append(names, c)
+	}
+	if len(names) < 2 {
+		return strings.Join(names, "")
+	}
+	return strings.Join(names[:len(names)-1], ", ") + " or " + names[len(names)-1]
 }
 
 // inAny reports whether one of names is in allowed.
