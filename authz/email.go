@@ -51,11 +51,17 @@ func asciiLower(s string) string {
 // in which listed addresses are compared, and false when it cannot be an
 // address: it must have exactly one "@", with something on each side.
 func emailKey(email string) (string, bool) {
-	at := strings.IndexByte(email, '@')
-	if at <= 0 || at == len(email)-1 || strings.LastIndexByte(email, '@') != at {
+	if !isAddress(email) {
 		return "", false
 	}
 	return asciiLower(email), true
+}
+
+// isAddress reports whether email can be an address: exactly one "@",
+// with something on each side.
+func isAddress(email string) bool {
+	at := strings.IndexByte(email, '@')
+	return at > 0 && at < len(email)-1 && strings.LastIndexByte(email, '@') == at
 }
 
 // checkEmails returns the set of allowedEmails, each in the form emailKey

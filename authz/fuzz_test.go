@@ -3,7 +3,9 @@ package authz
 import (
 	"net/http"
 	"net/http/httptest"
+	"net/url"
 	"regexp"
+	"slices"
 	"strings"
 	"testing"
 
@@ -160,5 +162,95 @@ func TestFuzzSkipsAuthSeeds(t *testing.T) {
 	for _, e := range entries {
 		v := e.Values
 		checkSkipsAuth(t, r, v[0].(bool), v[1].(string), v[2].(string), v[3].(string), v[4].(string))
+	}
+}
+
+// checkRestriction fails t unless ParseRestriction of query either fails
+// with an "authz: " message on one line, of at most 400 bytes whatever the
+// query (an entry is cut to maxShown bytes, each at most 4 once quoted), or
+// gives a restriction that allows an identity with email and the one group only as a reading of oauth2-proxy's
+// parameters written apart from it allows: group listed in allowed_groups,
+// email listed in allowed_emails, and email with exactly one "@" and
+// something before it, at a domain (ASCII letters in any case, labels as
+// labelsOK reads them) equal to an allowed_email_domains entry or, for a
+// "." or "*." entry, under it.
+func checkRestriction(t *testing.T, query, email, group string) {
+	q, err := url.ParseQuery(query)
+	if err != nil {
+		return
+	}
+	x, err := ParseRestriction(q)
+	if err != nil {
+		if msg := err.Error(); !strings.HasPrefix(msg, "authz: ") || len(msg) > 400 || strings.ContainsAny(msg, "\r\n") {
+			t.Fatalf("ParseRestriction(%q) = %q, want a short \"authz: \" message on one line", query, msg)
+		}
+		return
+	}
+	if x.Allow(Identity{Email: email, Groups: []string{group}}) != nil {
+		return
+	}
+	entries := func(name string) []string {
+		var out []string
+		for _, v := range q[name] {
+			for _, e := range strings.Split(v, ",") {
+				if e != "" {
+					out = append(out, e)
+				}
+			}
+		}
+		return out
+	}
+	fail := func(why string) {
+		t.Fatalf("ParseRestriction(%q).Allow(email %q, group %q) = nil, but %s", query, email, group, why)
+	}
+	if groups := entries("allowed_groups"); len(groups) > 0 && !slices.Contains(groups, group) {
+		fail("the group is not in allowed_groups")
+	}
+	if emails := entries("allowed_emails"); len(emails) > 0 && !slices.Contains(emails, email) {
+		fail("the email is not in allowed_emails")
+	}
+	domains := entries("allowed_email_domains")
+	if len(domains) == 0 {
+		return
+	}
+	local, domain, ok := strings.Cut(email, "@")
+	if !ok || local == "" || strings.Contains(domain, "@") {
+		fail("the email is not one address")
+	}
+	lower := []byte(domain)
+	for i := range lower {
+		if lower[i] >= 'A' && lower[i] <= 'Z' {
+			lower[i] += 'a' - 'A'
+		}
+	}
+	d := string(lower)
+	if len(d) > 253 || !labelsOK(d) {
+		fail("its domain is not a domain name")
+	}
+	for _, e := range domains {
+		e = strings.ToLower(e)
+		wild := strings.HasPrefix(e, ".") || strings.HasPrefix(e, "*.")
+		e = strings.TrimPrefix(strings.TrimPrefix(e, "*"), ".")
+		if d == e || wild && strings.HasSuffix(d, "."+e) {
+			return
+		}
+	}
+	fail("its domain is in none of allowed_email_domains")
+}
+
+// FuzzRestriction checks ParseRestriction and Restriction.Allow against
+// checkRestriction's reading of the parameters.
+func FuzzRestriction(f *testing.F) {
+	f.Add("allowed_groups=admins,staff", "alice@example.com", "staff")
+	f.Add("allowed_email_domains=*.example.com", "alice@EU.example.com", "")
+	f.Add("allowed_emails=alice@example.com&allowed_email_domains=example.com", "alice@example.com", "")
+	f.Fuzz(func(t *testing.T, query, email, group string) {
+		checkRestriction(t, query, email, group)
+	})
+}
+
+func TestFuzzRestrictionSeeds(t *testing.T) {
+	for _, e := range fuzzcorpus.Seeds(t, "FuzzRestriction") {
+		checkRestriction(t, e.Values[0].(string), e.Values[1].(string), e.Values[2].(string))
 	}
 }

@@ -264,3 +264,20 @@ func TestNewAllowedEmailsProblems(t *testing.T) {
 		t.Errorf("New(bad allowedEmails) = %v, want ok@example.com accepted", err)
 	}
 }
+
+// BenchmarkAllow is what a decision on every kind of rule costs.
+func BenchmarkAllow(b *testing.B) {
+	r, err := New(Options{
+		EmailDomains: []string{"example.com"}, AllowedEmails: []string{"bob@example.org"},
+		AllowedGroups: []string{"admins"}, AllowedRoles: []string{"ops"},
+	}, nil, nil)
+	if err != nil {
+		b.Fatal(err)
+	}
+	id := Identity{User: "bob", Email: "Bob@Example.org", Groups: []string{"users", "staff"}, Roles: []string{"ops"}}
+	for i := 0; i < b.N; i++ {
+		if err := r.Allow(id); err != nil {
+			b.Fatal(fmt.Sprint(err))
+		}
+	}
+}
