@@ -61,7 +61,8 @@ type Options struct {
 	RequireRule bool
 }
 
-// Rules are validated Options, immutable and safe for concurrent use.
+// Rules are validated Options, safe for concurrent use. Nothing in them
+// changes after New but the list read from authenticatedEmailsFile.
 type Rules struct {
 	emailDomains  []string            // "@d": the domain d; ".d": its subdomains
 	anyEmail      bool                // "*" in emailDomains
@@ -117,12 +118,14 @@ func New(o Options, now func() time.Time, logf func(format string, args ...any))
 }
 
 // Allow returns nil when id passes every allow rule set. The email rule,
-// with any of emailDomains and allowedEmails, needs the email in one of the
-// domains ("*" allows any) or listed. The group rule, with any of
-// allowedGroups and allowedRoles, needs the user in one of the groups or
-// with one of the roles. With both rules set, both must pass. Otherwise
-// Allow returns an error wrapping ErrDenied that names the rule, and the
-// user's email or name without control characters and truncated.
+// with any of emailDomains, authenticatedEmailsFile and allowedEmails,
+// needs the email in one of the domains ("*" allows any) or listed in the
+// file or the option (the file is looked at again at most every 5 seconds,
+// see Version). The group rule, with any of allowedGroups and
+// allowedRoles, needs the user in one of the groups or with one of the
+// roles. With both rules set, both must pass. Otherwise Allow returns an
+// error wrapping ErrDenied that names the rule, and the user's email or
+// name without control characters and truncated.
 func (r *Rules) Allow(id Identity) error {
 	if r.emailRule != "" && !r.anyEmail && !r.emailAllowed(id.Email) {
 		return fmt.Errorf("%w: email %q is not in %s", ErrDenied, shown(id.Email), r.emailRule)
