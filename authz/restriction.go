@@ -16,8 +16,9 @@ const (
 	maxRestrictionBytes   = 4 << 10
 )
 
-// errRestriction is the prefix of every error of ParseRestriction.
-var errRestriction = errors.New("authz: bad restriction")
+// ErrBadRestriction is wrapped by every error ParseRestriction returns: the
+// query is bad, and the request with it.
+var ErrBadRestriction = errors.New("authz: bad restriction")
 
 // Restriction is what one route further asks of who may pass, from the
 // query of /oauth2/auth, with oauth2-proxy's parameters allowed_groups,
@@ -43,7 +44,7 @@ func ParseRestriction(q url.Values) (Restriction, error) {
 		return Restriction{}, nil
 	}
 	if totalLen(groups)+totalLen(emails)+totalLen(domains) > maxRestrictionBytes {
-		return Restriction{}, fmt.Errorf("%w: its allowed_* parameters exceed %d bytes", errRestriction, maxRestrictionBytes)
+		return Restriction{}, fmt.Errorf("%w: its allowed_* parameters exceed %d bytes", ErrBadRestriction, maxRestrictionBytes)
 	}
 	var x Restriction
 	count := 0
@@ -72,7 +73,7 @@ func ParseRestriction(q url.Values) (Restriction, error) {
 				return Restriction{}, tooMany()
 			}
 			if !isAddress(entry) {
-				return Restriction{}, fmt.Errorf("%w: allowed_emails: %q is not an email address", errRestriction, shown(entry))
+				return Restriction{}, fmt.Errorf("%w: allowed_emails: %q is not an email address", ErrBadRestriction, shown(entry))
 			}
 			if x.emails == nil {
 				x.emails = make(map[string]struct{})
@@ -96,7 +97,7 @@ func ParseRestriction(q url.Values) (Restriction, error) {
 				form = "."
 			}
 			if origin.KindOf(d) != origin.Domain {
-				return Restriction{}, fmt.Errorf("%w: allowed_email_domains: %q is not a domain", errRestriction, shown(entry))
+				return Restriction{}, fmt.Errorf("%w: allowed_email_domains: %q is not a domain", ErrBadRestriction, shown(entry))
 			}
 			x.domains = append(x.domains, form+d)
 		}
@@ -116,7 +117,7 @@ func totalLen(values []string) int {
 // tooMany returns the error of a query with more than
 // maxRestrictionEntries entries.
 func tooMany() error {
-	return fmt.Errorf("%w: its allowed_* parameters have more than %d entries", errRestriction, maxRestrictionEntries)
+	return fmt.Errorf("%w: its allowed_* parameters have more than %d entries", ErrBadRestriction, maxRestrictionEntries)
 }
 
 // Allow returns nil when id meets every parameter of x: one of the groups

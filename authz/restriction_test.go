@@ -153,8 +153,8 @@ func TestParseRestrictionErrors(t *testing.T) {
 		switch {
 		case tc.want == "" && err != nil:
 			t.Errorf("ParseRestriction(%.60q) = %v, want nil", tc.query, err)
-		case tc.want != "" && (err == nil || !strings.HasPrefix(err.Error(), "authz: ") || !strings.Contains(err.Error(), tc.want)):
-			t.Errorf("ParseRestriction(%.60q) = %v, want an error saying %q", tc.query, err, tc.want)
+		case tc.want != "" && (!errors.Is(err, ErrBadRestriction) || !strings.Contains(err.Error(), tc.want)):
+			t.Errorf("ParseRestriction(%.60q) = %v, want ErrBadRestriction saying %q", tc.query, err, tc.want)
 		}
 		if err != nil && (strings.ContainsAny(err.Error(), "\n") || len(err.Error()) > 200) {
 			t.Errorf("ParseRestriction(%.60q) = %q, want a short message on one line", tc.query, err)
