@@ -9,6 +9,10 @@
 // the last good secret in use, and each such problem is logged once. It
 // starts no goroutine and needs no cleanup.
 //
+// [NewList] follows a list kept the same way (the addresses allowed in,
+// say): a larger file, and an empty one is an empty list rather than a
+// problem.
+//
 // The package owns the file and nothing else: it does not parse the secret
 // (one line or many, encoded or raw) nor use it. Its messages name the
 // option and the path, never the content.

@@ -463,3 +463,79 @@ func TestUnchanged(t *testing.T) {
 		})
 	}
 }
+
+// TestList follows a list file through the states where it differs from a
+// secret file: larger than 64 KiB is good, and empty is good too (an empty
+// list, not the last good one kept), while a missing or oversized file keeps
+// the last good list and is logged once.
+func TestList(t *testing.T) {
+	const interval = 5 * time.Second
+	path := filepath.Join(t.TempDir(), "emails")
+	clk := testclock.New()
+	var logs logRecorder
+	f := NewList("authenticatedEmailsFile", path, interval, clk.Now, logs.logf)
+	large := strings.Repeat(secretA+"\n", maxSize/len(secretA)+1)
+	steps := []struct {
+		name    string
+		content string // "-" removes the file
+		want    string
+		logs    int
+		logged  string // what the last line says, when one was added
+	}{
+		{"empty at first use", "", "", 0, ""},
+		{"two lines", secretA + "\n" + secretB + "\n", secretA + "\n" + secretB, 0, ""},
+		{"emptied", "\n", "", 0, ""},
+		{"larger than a secret may be", large, strings.TrimSuffix(large, "\n"), 0, ""},
+		{"larger than a list may be", strings.Repeat("x", maxListSize+1), strings.TrimSuffix(large, "\n"), 1, fmt.Sprintf("is larger than %d bytes; keeping the last good list", maxListSize)},
+		{"largest", strings.Repeat("y", maxListSize), strings.Repeat("y", maxListSize), 1, ""},
+		{"removed", "-", strings.Repeat("y", maxListSize), 2, "does not exist; keeping the last good list"},
+		{"back", secretC, secretC, 2, ""},
+	}
+	for i := 0; i < len(steps); i++ {
+		step := steps[i]
+		if step.content == "-" {
+			remove(t, path)
+		} else {
+			writeFile(t, path, step.content)
+		}
+		clk.Advance(interval)
+		got, err := f.Get()
+		if err != nil || got != step.want {
+			t.Fatalf("step %q: Get() = %.40q (%d bytes), %v, want %.40q (%d bytes)", step.name, got, len(got), err, step.want, len(step.want))
+		}
+		lines := logs.Lines()
+		if len(lines) != step.logs {
+			t.Fatalf("step %q: logged %d lines %q, want %d", step.name, len(lines), lines, step.logs)
+		}
+		if step.logged != "" && !strings.HasSuffix(lines[len(lines)-1], step.logged) {
+			t.Errorf("step %q: logged %q, want it to end %q", step.name, lines[len(lines)-1], step.logged)
+		}
+	}
+	if got, changed := f.Reload(secretC); got != secretC || changed {
+		t.Errorf("Reload(%q) = %q, %v, want it unchanged", secretC, got, changed)
+	}
+	writeFile(t, path, "")
+	if got, changed := f.Reload(secretC); got != "" || !changed {
+		t.Errorf("Reload(%q) of an emptied list = %q, %v, want \"\", true", secretC, got, changed)
+	}
+}
+
+// TestListFirstUse: a list with no good content yet fails as a secret does,
+// with the problem as the error, until the file is there.
+func TestListFirstUse(t *testing.T) {
+	path := filepath.Join(t.TempDir(), "emails")
+	f := NewList("authenticatedEmailsFile", path, time.Hour, testclock.New().Now, nil)
+	if got, err := f.Get(); got != "" || err == nil {
+		t.Fatalf("Get() of a missing list = %q, %v, want an error", got, err)
+	} else {
+		wantProblem(t, "Get() error", err.Error(), "authenticatedEmailsFile", path, "does not exist")
+	}
+	writeFile(t, path, strings.Repeat("z", maxListSize+1))
+	if _, err := f.Get(); err == nil || !strings.Contains(err.Error(), "is larger than") {
+		t.Errorf("Get() of an oversized list = %v, want it too large", err)
+	}
+	writeFile(t, path, "\r\n")
+	if got, err := f.Get(); got != "" || err != nil {
+		t.Errorf("Get() of an empty list = %q, %v, want \"\", nil", got, err)
+	}
+}
