@@ -7,6 +7,8 @@ import (
 	"strings"
 	"testing"
 	"time"
+
+	"github.com/gatehouse-auth/gatehouse/authz"
 )
 
 // signInTarget returns where Gatehouse's sign-in page sends the browser
@@ -216,11 +218,14 @@ func TestAdvisoryGatehouseIssue7RedirectDowngrade(t *testing.T) {
 // An email is in a domain only when it has exactly one "@" and the part after
 // it is that ASCII domain (case-insensitively) or, for ".d", a subdomain of d.
 func TestAdvisoryGHSA_c5c4_8r6x_56w3(t *testing.T) {
-	rules := []string{"@company.com", ".corp.example", "@work.example"}
+	rules, err := authz.New(authz.Options{EmailDomains: []string{"company.com", ".corp.example", "work.example"}}, time.Now, func(string, ...any) {})
+	if err != nil {
+		t.Fatal(err)
+	}
 	allowed := []string{"alice@company.com", "alice@COMPANY.COM", "Alice@Company.Com", "alice@eu.corp.example", "alice@work.example"}
 	for _, email := range allowed {
-		if !emailInDomains(email, rules) {
-			t.Errorf("emailInDomains(%q) = false, want true", email)
+		if err := rules.Allow(authz.Identity{Email: email}); err != nil {
+			t.Errorf("Allow(%q) = %v, want nil", email, err)
 		}
 	}
 	hostile := []string{
@@ -252,8 +257,8 @@ func TestAdvisoryGHSA_c5c4_8r6x_56w3(t *testing.T) {
 		"attacker@company.com\u200b", // ZERO WIDTH SPACE
 	}
 	for _, email := range hostile {
-		if emailInDomains(email, rules) {
-			t.Errorf("emailInDomains(%q) = true, want false", email)
+		if err := rules.Allow(authz.Identity{Email: email}); err == nil {
+			t.Errorf("Allow(%q) = nil, want a refusal", email)
 		}
 	}
 

@@ -49,6 +49,9 @@ type access struct {
 	// codec is the cookie secret generation that opened the session (see
 	// Gatehouse.codecEpoch): a changed cookieSecretFile voids the entry.
 	codec any
+	// rules is the version of the rules that allowed the session (see
+	// authz.Rules.Version): a changed authenticatedEmailsFile voids it.
+	rules any
 	size  int
 }
 
@@ -103,9 +106,9 @@ func cookieKey(r *http.Request) string {
 }
 
 // get returns key's entry when it is still good at now for the cookie
-// secret generation codec, and nil otherwise (deleting an entry past its
-// time).
-func (c *sessionCache) get(key string, now time.Time, codec any) *access {
+// secret generation codec and the rules' version rules, and nil otherwise
+// (deleting an entry past its time).
+func (c *sessionCache) get(key string, now time.Time, codec, rules any) *access {
 	c.mu.Lock()
 	a := c.entries[key]
 	if a != nil && !now.Before(a.until) {
@@ -113,7 +116,7 @@ func (c *sessionCache) get(key string, now time.Time, codec any) *access {
 		a = nil
 	}
 	c.mu.Unlock()
-	if a == nil || a.codec != codec {
+	if a == nil || a.codec != codec || a.rules != rules {
 		return nil
 	}
 	return a
@@ -155,9 +158,10 @@ func (c *sessionCache) remove(key string, a *access) {
 
 // newAccess prepares the access of session s, authorized, for requests
 // carrying r's cookies: good until until, and while the cookie secrets are
-// those of codec (codecEpoch before s was loaded).
-func (g *Gatehouse) newAccess(r *http.Request, s *session.State, until time.Time, codec any) *access {
-	a := &access{id: sessionKey(s), until: until, codec: codec}
+// those of codec (codecEpoch before s was loaded) and the rules are of
+// version rules (read before s was authorized).
+func (g *Gatehouse) newAccess(r *http.Request, s *session.State, until time.Time, codec, rules any) *access {
+	a := &access{id: sessionKey(s), until: until, codec: codec, rules: rules}
 	a.upstream, a.response = g.headers.prepare(s)
 	if g.cfg.stripAuthCookies {
 		a.cookie = withoutCookies(r.Header["Cookie"], g.ownsCookie)

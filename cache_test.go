@@ -3,6 +3,7 @@ package gatehouse
 import (
 	"fmt"
 	"net/http"
+	"path/filepath"
 	"strings"
 	"testing"
 	"time"
@@ -187,5 +188,38 @@ func TestCacheKeepsCookiesWithoutStripAuthCookies(t *testing.T) {
 		if _, _, cookies := appGot(env, "/", nil); !strings.Contains(cookies, "_oauth2_proxy=") {
 			t.Errorf("request %d with stripAuthCookies off reached the app with cookies %q, want the session cookie among them", i+1, cookies)
 		}
+	}
+}
+
+// TestEmailsFileChangeVoidsTheCache: a user removed from
+// authenticatedEmailsFile is refused once the change is seen, even on a
+// request the cache would answer: on the warm path and, with a skip rule,
+// behind the rules.
+func TestEmailsFileChangeVoidsTheCache(t *testing.T) {
+	for _, skip := range [][]string{nil, {"^/public$"}} {
+		t.Run(fmt.Sprintf("skipAuthRoutes %q", skip), func(t *testing.T) { testEmailsFileChange(t, skip) })
+	}
+}
+
+func testEmailsFileChange(t *testing.T, skip []string) {
+	path := filepath.Join(t.TempDir(), "emails")
+	writeSecretFile(t, path, "alice@example.com\nbob@example.com\n")
+	env := newTestEnv(t, func(c *Config) {
+		c.EmailDomains = nil
+		c.AuthenticatedEmailsFile = path
+		c.SkipAuthRoutes = skip
+	})
+	env.idp.SetClaims(map[string]any{"sub": "u-1", "email": "alice@example.com", "email_verified": true})
+	env.signIn("/")
+	json := http.Header{"Accept": {"application/json"}}
+	for i := 0; i < 2; i++ {
+		if status, _, _ := appGot(env, "/", json); status != http.StatusOK {
+			t.Fatalf("signed-in request %d = %d, want 200", i, status)
+		}
+	}
+	writeSecretFile(t, path, "bob@example.com\n")
+	env.advance(secretRecheck)
+	if status, _, _ := appGot(env, "/", json); status != http.StatusForbidden {
+		t.Errorf("request after alice left authenticatedEmailsFile = %d, want 403", status)
 	}
 }

@@ -82,7 +82,7 @@ func TestGitHubSettings(t *testing.T) {
 	c.Provider = "GitHub"
 	c.OIDCIssuerURL = ""
 	c.GitHubOrg = "acme"
-	s, err := newSettings(c)
+	s, err := testSettings(c)
 	if err != nil {
 		t.Fatalf("newSettings(provider github) = %v", err)
 	}
@@ -92,7 +92,7 @@ func TestGitHubSettings(t *testing.T) {
 	c.GitHubRepo = "acme/app"
 	c.LoginURL = "ftp://x"
 	c.Provider = "github"
-	_, err = newSettings(c)
+	_, err = testSettings(c)
 	for _, want := range []string{"githubRepo: cannot be combined with githubOrg", "loginURL: must be an absolute http(s) URL"} {
 		if err == nil || !strings.Contains(err.Error(), want) {
 			t.Errorf("newSettings = %v, want %q", err, want)
@@ -100,7 +100,7 @@ func TestGitHubSettings(t *testing.T) {
 	}
 	c = validConfig()
 	c.Provider = "gitlab"
-	if _, err := newSettings(c); err == nil || !strings.Contains(err.Error(), "provider: must be oidc or github") {
+	if _, err := testSettings(c); err == nil || !strings.Contains(err.Error(), "provider: must be oidc or github") {
 		t.Errorf("newSettings(provider gitlab) = %v, want a provider error", err)
 	}
 }

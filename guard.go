@@ -9,6 +9,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/gatehouse-auth/gatehouse/authz"
 	"github.com/gatehouse-auth/gatehouse/origin"
 	"github.com/gatehouse-auth/gatehouse/redirect"
 	"github.com/gatehouse-auth/gatehouse/session"
@@ -43,7 +44,8 @@ func (g *Gatehouse) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		c.mu.Lock()
 		a := c.entries[string(sum[:])]
 		c.mu.Unlock()
-		if a != nil && g.now().Before(a.until) && (g.keys == nil || a.codec == g.codecEpoch()) {
+		if a != nil && g.now().Before(a.until) && (g.keys == nil || a.codec == g.codecEpoch()) &&
+			(!g.cfg.emailsFile || a.rules == g.cfg.rules.Version()) {
 			for _, f := range a.upstream {
 				h[f.name] = []string{f.value}
 			}
@@ -72,7 +74,7 @@ func (g *Gatehouse) serve(w http.ResponseWriter, r *http.Request, h handlerFunc)
 // user, with that user's identity headers; otherwise it asks the browser to
 // sign in.
 func (g *Gatehouse) guard(w http.ResponseWriter, r *http.Request, o origin.Request) error {
-	if g.cfg.skipsAuth(o) {
+	if g.cfg.rules.Skips(o) {
 		g.forward(w, r, nil)
 		return nil
 	}
@@ -147,7 +149,7 @@ func (g *Gatehouse) ownsCookie(name string) bool {
 // to sign in and back; anything else gets 401, never a redirect it cannot
 // follow.
 func (g *Gatehouse) challenge(w http.ResponseWriter, r *http.Request, o origin.Request) error {
-	if !isNavigation(r, o) || g.cfg.isAPIRoute(o) {
+	if !isNavigation(r, o) || g.cfg.rules.IsAPIRoute(o) {
 		return errUnauthorized
 	}
 	rd := redirect.Home(o)
@@ -194,9 +196,10 @@ func isNavigation(r *http.Request, o origin.Request) bool {
 func (g *Gatehouse) signedIn(w http.ResponseWriter, r *http.Request) (*access, error) {
 	now := g.now()
 	codec := g.codecEpoch()
+	rules := g.cfg.rules.Version()
 	key := cookieKey(r)
 	if key != "" {
-		if a := g.cache.get(key, now, codec); a != nil {
+		if a := g.cache.get(key, now, codec, rules); a != nil {
 			return a, nil
 		}
 	}
@@ -215,11 +218,20 @@ func (g *Gatehouse) signedIn(w http.ResponseWriter, r *http.Request) (*access, e
 		return &access{state: s}, err
 	}
 	until := g.reuseUntil(s)
-	a := g.newAccess(r, s, until, codec)
+	a := g.newAccess(r, s, until, codec, rules)
 	if key != "" && !saved && now.Before(until) {
 		g.cache.put(key, a)
 	}
 	return a, nil
+}
+
+// authorize applies the authorization rules to the user of session s.
+func (g *Gatehouse) authorize(s *session.State) error {
+	id := authz.Identity{User: s.UserName(), Email: s.Email, Groups: s.Groups, Roles: s.Roles}
+	if err := g.cfg.rules.Allow(id); err != nil {
+		return fmt.Errorf("%w: %v", errForbidden, err)
+	}
+	return nil
 }
 
 // reuseUntil returns until when the cookies that carried the loaded session

@@ -211,7 +211,7 @@ func (g *Gatehouse) auth(w http.ResponseWriter, r *http.Request, o origin.Reques
 	if err := g.stripIdentity(r); err != nil {
 		return err
 	}
-	if g.cfg.skipsAuth(o) {
+	if g.cfg.rules.Skips(o) {
 		noStore(w)
 		w.WriteHeader(http.StatusAccepted)
 		return nil

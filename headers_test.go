@@ -27,7 +27,7 @@ func injectorFor(t *testing.T, edit func(c *Config)) *identityHeaders {
 	t.Helper()
 	c := validConfig()
 	edit(c)
-	s, err := newSettings(c)
+	s, err := testSettings(c)
 	if err != nil {
 		t.Fatal(err)
 	}

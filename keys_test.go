@@ -104,7 +104,7 @@ func TestCookieSecretFileSignIn(t *testing.T) {
 	}
 	c := validConfig()
 	c.CookieSecretFile = path
-	if _, err := newSettings(c); err == nil || !strings.Contains(err.Error(), "either cookieSecret or cookieSecretFile") {
+	if _, err := testSettings(c); err == nil || !strings.Contains(err.Error(), "either cookieSecret or cookieSecretFile") {
 		t.Errorf("newSettings(cookieSecret and cookieSecretFile) = %v, want an error", err)
 	}
 }

@@ -56,16 +56,19 @@ type Config struct {
 	OIDCLogout         bool
 	BackendLogoutURL   string
 
-	ProxyPrefix        string
-	ReverseProxy       bool
-	WhitelistDomains   []string
-	EmailDomains       []string
-	AllowedGroups      []string
-	SkipAuthRoutes     []string
-	SkipAuthPreflight  bool
-	APIRoutes          []string
-	SkipProviderButton bool
-	Prompt             string
+	ProxyPrefix             string
+	ReverseProxy            bool
+	WhitelistDomains        []string
+	EmailDomains            []string
+	AuthenticatedEmailsFile string
+	AllowedEmails           []string
+	AllowedGroups           []string
+	AllowedRoles            []string
+	SkipAuthRoutes          []string
+	SkipAuthPreflight       bool
+	APIRoutes               []string
+	SkipProviderButton      bool
+	Prompt                  string
 
 	PassUserHeaders         bool
 	PassAccessToken         bool
@@ -143,7 +146,7 @@ func build(next http.Handler, config *Config, name string, now func() time.Time,
 	if config == nil {
 		config = CreateConfig()
 	}
-	cfg, err := newSettings(config)
+	cfg, err := newSettings(config, now, func(format string, args ...any) { log.errorf(format, args...) })
 	if err != nil {
 		return nil, fmt.Errorf("gatehouse %s: %w", name, err)
 	}

@@ -6,11 +6,11 @@ import (
 	"fmt"
 	"net/http"
 	"net/url"
-	"regexp"
 	"strconv"
 	"strings"
 	"time"
 
+	"github.com/gatehouse-auth/gatehouse/authz"
 	"github.com/gatehouse-auth/gatehouse/cookie"
 	"github.com/gatehouse-auth/gatehouse/oauth"
 	"github.com/gatehouse-auth/gatehouse/origin"
@@ -44,13 +44,9 @@ type settings struct {
 	endpointPrefix     string // proxyPrefix + "/"
 	reverseProxy       bool
 	redirects          *redirect.Policy
-	emailDomains       []string
-	anyEmail           bool
-	allowedGroups      []string
-	skipAuth           []routeRule
-	skipPreflight      bool
+	rules              *authz.Rules
+	emailsFile         bool // rules follow authenticatedEmailsFile: see authz.Rules.Version
 	warm               bool // ServeHTTP's warm path applies: no skip rule, no static upstream
-	apiRoutes          []*regexp.Regexp
 	skipProviderButton bool
 	prompt             string // "" sends none
 
@@ -65,14 +61,6 @@ type settings struct {
 
 	oidcLogout       bool
 	backendLogoutURL string
-}
-
-// routeRule is one skipAuthRoutes entry: a path pattern, for one method or
-// all, that a request's path must match or, negated, must not match.
-type routeRule struct {
-	method string // "" matches every method
-	negate bool   // "METHOD!=regex" or "!=regex"
-	path   *regexp.Regexp
 }
 
 // problems collects configuration errors so that New can report all of them.
@@ -90,13 +78,14 @@ func (p *problems) add(err error) {
 	}
 }
 
-// newSettings validates c, returning every problem it finds joined in one error.
-func newSettings(c *Config) (*settings, error) {
+// newSettings validates c, returning every problem it finds joined in one
+// error. now and logf are the clock and the error log of what the settings
+// follow at run time (authenticatedEmailsFile).
+func newSettings(c *Config, now func() time.Time, logf func(format string, args ...any)) (*settings, error) {
 	var p problems
 	s := &settings{
 		cookieName:         strings.TrimSpace(c.CookieName),
 		reverseProxy:       c.ReverseProxy,
-		skipPreflight:      c.SkipAuthPreflight,
 		skipProviderButton: c.SkipProviderButton,
 		passUserHeaders:    c.PassUserHeaders,
 		passAccessToken:    c.PassAccessToken,
@@ -149,11 +138,20 @@ func newSettings(c *Config) (*settings, error) {
 	var err error
 	s.redirects, err = redirect.New(trimList(c.WhitelistDomains), s.proxyPrefix)
 	p.add(err)
-	s.emailDomains, s.anyEmail = checkEmailDomains(&p, c.EmailDomains)
-	s.allowedGroups = trimList(c.AllowedGroups)
-	if len(s.emailDomains) == 0 && !s.anyEmail && len(s.allowedGroups) == 0 {
-		p.addf("emailDomains", `an authorization rule is required: set emailDomains ("*" for any email) or allowedGroups`)
-	}
+	s.rules, err = authz.New(authz.Options{
+		EmailDomains:            c.EmailDomains,
+		AuthenticatedEmailsFile: c.AuthenticatedEmailsFile,
+		AllowedEmails:           c.AllowedEmails,
+		AllowedGroups:           c.AllowedGroups,
+		AllowedRoles:            c.AllowedRoles,
+		SkipAuthRoutes:          c.SkipAuthRoutes,
+		SkipAuthPreflight:       c.SkipAuthPreflight,
+		APIRoutes:               c.APIRoutes,
+		// GitHub's restrictions are rules of their own.
+		RequireRule: s.provider != "github" || !s.github.Restricts(),
+	}, now, logf)
+	p.add(err)
+	s.emailsFile = strings.TrimSpace(c.AuthenticatedEmailsFile) != ""
 	if !pathCovers(s.cookies.Path, s.proxyPrefix+"/callback") {
 		p.addf("cookiePath", "%q must cover proxyPrefix %q, or the sign-in cookie never reaches the callback", s.cookies.Path, s.proxyPrefix)
 	}
@@ -164,11 +162,9 @@ func newSettings(c *Config) (*settings, error) {
 	if s.prompt != "" && s.prompt != "none" && !startPrompts[s.prompt] {
 		p.addf("prompt", "must be none, login, consent or select_account, got %q", c.Prompt)
 	}
-	s.skipAuth = checkSkipAuthRoutes(&p, c.SkipAuthRoutes)
-	s.apiRoutes = checkRegexps(&p, "apiRoutes", c.APIRoutes)
 	s.authResponseHeaders = checkHeaderNames(&p, c.AuthResponseHeaders)
 	s.staticStatus = checkUpstream(&p, c.Upstream)
-	s.warm = !s.skipPreflight && len(s.skipAuth) == 0 && s.staticStatus == 0
+	s.warm = s.rules != nil && !s.rules.CanSkip() && s.staticStatus == 0
 	// {id_token} is not URL syntax: check the URL with a token in its place.
 	if _, u := checkURL(&p, "backendLogoutURL", strings.ReplaceAll(c.BackendLogoutURL, idTokenPlaceholder, "token"), false); u != nil {
 		s.backendLogoutURL = strings.TrimSpace(c.BackendLogoutURL)
@@ -356,89 +352,6 @@ func checkSameSite(p *problems, raw string) http.SameSite {
 	}
 	p.addf("cookieSameSite", "must be lax, strict or none, got %q", raw)
 	return http.SameSiteLaxMode
-}
-
-// checkEmailDomains returns the allowed email domains, each with a leading "@"
-// for an exact domain or "." for a domain and its subdomains, and whether "*"
-// allows any email.
-func checkEmailDomains(p *problems, list []string) ([]string, bool) {
-	var out []string
-	anyEmail := false
-	for _, d := range trimList(list) {
-		d = strings.ToLower(d)
-		switch {
-		case d == "*":
-			anyEmail = true
-		case strings.HasPrefix(d, "*.") || strings.HasPrefix(d, "."):
-			d = "." + strings.TrimPrefix(strings.TrimPrefix(d, "*"), ".")
-			if origin.KindOf(d[1:]) != origin.Domain {
-				p.addf("emailDomains", "%q is not a domain", d)
-				continue
-			}
-			out = append(out, d)
-		default:
-			if origin.KindOf(d) != origin.Domain {
-				p.addf("emailDomains", "%q is not a domain", d)
-				continue
-			}
-			out = append(out, "@"+d)
-		}
-	}
-	return out, anyEmail
-}
-
-// checkSkipAuthRoutes parses oauth2-proxy's forms "METHOD=regex", "regex",
-// and the negated "METHOD!=regex" and "!=regex", matched against the request
-// path only.
-func checkSkipAuthRoutes(p *problems, list []string) []routeRule {
-	var out []routeRule
-	for _, entry := range trimList(list) {
-		// One assignment a variable: Yaegi drops the second target of
-		// method, pattern = a, b when both were declared together.
-		rule := routeRule{}
-		pattern := entry
-		if i := strings.Index(entry, "="); i >= 0 {
-			method := entry[:i]
-			negate := strings.HasSuffix(method, "!")
-			method = strings.TrimSuffix(method, "!")
-			if method == "" && negate || isMethod(method) {
-				rule.method = strings.ToUpper(method)
-				rule.negate = negate
-				pattern = entry[i+1:]
-			}
-		}
-		re, err := regexp.Compile(pattern)
-		if err != nil {
-			p.addf("skipAuthRoutes", "%q is not a regular expression: %v", pattern, err)
-			continue
-		}
-		rule.path = re
-		out = append(out, rule)
-	}
-	return out
-}
-
-// isMethod reports whether s is an HTTP method name.
-func isMethod(s string) bool {
-	switch strings.ToUpper(s) {
-	case http.MethodGet, http.MethodHead, http.MethodPost, http.MethodPut, http.MethodPatch,
-		http.MethodDelete, http.MethodOptions, http.MethodConnect, http.MethodTrace:
-		return true
-	}
-	return false
-}
-
-func checkRegexps(p *problems, option string, list []string) []*regexp.Regexp {
-	var out []*regexp.Regexp
-	for _, pattern := range trimList(list) {
-		re, err := regexp.Compile(pattern)
-		if err != nil {
-			p.addf(option, "%q is not a regular expression: %v", pattern, err)
-			continue
-		}
-		out = append(out, re)
-	}
-	return out
 }
 
 // checkHeaderNames canonicalizes authResponseHeaders entries.

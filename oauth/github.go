@@ -145,6 +145,12 @@ func (c GitHubConfig) Check() error {
 	return errors.Join(errs...)
 }
 
+// Restricts reports whether c lets only some GitHub users in: it names an
+// organization, a team, a repository or users.
+func (c GitHubConfig) Restricts() bool {
+	return strings.TrimSpace(c.Org) != "" || len(githubList(c.Teams)) > 0 || strings.TrimSpace(c.Repo) != "" || len(githubList(c.Users)) > 0
+}
+
 // GitHub signs users in with GitHub's OAuth web flow, which has no OpenID
 // Connect: the user, their primary verified email address, their
 // organizations and teams come from GitHub's REST API with the user's
