@@ -472,3 +472,38 @@ func TestUnverifiedEmail(t *testing.T) {
 		}
 	}
 }
+
+// TestAuthEndpointRestrictions: /oauth2/auth's query restricts further, as
+// oauth2-proxy's allowed_groups, allowed_emails and allowed_email_domains
+// do for one route of the proxy in front.
+func TestAuthEndpointRestrictions(t *testing.T) {
+	env := newTestEnv(t, nil)
+	env.idp.SetClaims(map[string]any{"sub": "u-1", "email": "alice@example.com", "email_verified": true, "groups": []string{"admins", "staff"}})
+	env.signIn("/")
+	for query, want := range map[string]int{
+		"":                                                      http.StatusAccepted,
+		"?allowed_groups=admins":                                http.StatusAccepted,
+		"?allowed_groups=finance,staff":                         http.StatusAccepted,
+		"?allowed_groups=finance":                               http.StatusForbidden,
+		"?allowed_groups=Admins":                                http.StatusForbidden,
+		"?allowed_emails=alice@example.com":                     http.StatusAccepted,
+		"?allowed_emails=bob@example.com":                       http.StatusForbidden,
+		"?allowed_email_domains=example.com":                    http.StatusAccepted,
+		"?allowed_email_domains=*.example.com":                  http.StatusAccepted,
+		"?allowed_email_domains=example.org":                    http.StatusForbidden,
+		"?allowed_groups=admins&allowed_emails=bob@example.com": http.StatusForbidden,
+		"?allowed_groups=":                                      http.StatusAccepted,
+		"?allowed_emails=not-an-address":                        http.StatusBadRequest,
+		"?unrelated=1":                                          http.StatusAccepted,
+	} {
+		resp, _ := env.do(http.MethodGet, env.url("/oauth2/auth"+query), nil)
+		if resp.StatusCode != want {
+			t.Errorf("/oauth2/auth%s = %d, want %d", query, resp.StatusCode, want)
+		}
+	}
+	// Without a session it is 401 whatever the query says.
+	fresh := newTestEnv(t, nil)
+	if resp, _ := fresh.do(http.MethodGet, fresh.url("/oauth2/auth?allowed_groups=admins"), nil); resp.StatusCode != http.StatusUnauthorized {
+		t.Errorf("/oauth2/auth?allowed_groups=admins without a session = %d, want 401", resp.StatusCode)
+	}
+}

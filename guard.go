@@ -227,11 +227,15 @@ func (g *Gatehouse) signedIn(w http.ResponseWriter, r *http.Request) (*access, e
 
 // authorize applies the authorization rules to the user of session s.
 func (g *Gatehouse) authorize(s *session.State) error {
-	id := authz.Identity{User: s.UserName(), Email: s.Email, Groups: s.Groups, Roles: s.Roles}
-	if err := g.cfg.rules.Allow(id); err != nil {
+	if err := g.cfg.rules.Allow(identityOf(s)); err != nil {
 		return fmt.Errorf("%w: %v", errForbidden, err)
 	}
 	return nil
+}
+
+// identityOf returns the user of session s as the rules see them.
+func identityOf(s *session.State) authz.Identity {
+	return authz.Identity{User: s.UserName(), Email: s.Email, Groups: s.Groups, Roles: s.Roles}
 }
 
 // reuseUntil returns until when the cookies that carried the loaded session

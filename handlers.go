@@ -9,6 +9,7 @@ import (
 	"net/url"
 	"strings"
 
+	"github.com/gatehouse-auth/gatehouse/authz"
 	"github.com/gatehouse-auth/gatehouse/oauth"
 	"github.com/gatehouse-auth/gatehouse/origin"
 	"github.com/gatehouse-auth/gatehouse/session"
@@ -203,7 +204,10 @@ func (g *Gatehouse) endSessionURL(r *http.Request, idToken, target string) strin
 }
 
 // auth answers whether r carries the session of an authorized user: 202 with
-// the auth-response headers, 401 without a session, 403 when not authorized.
+// the auth-response headers, 401 without a session, 403 when not authorized
+// by the rules or by the restrictions of its query (allowed_groups,
+// allowed_emails, allowed_email_domains: oauth2-proxy's, for one route of
+// the proxy in front), 400 for a restriction that is not one.
 // nginx's auth_request and Traefik's ForwardAuth call it. A session that was
 // refreshed or re-sealed comes back as Set-Cookie, which nginx passes on with
 // auth_request_set.
@@ -216,7 +220,19 @@ func (g *Gatehouse) auth(w http.ResponseWriter, r *http.Request, o origin.Reques
 		w.WriteHeader(http.StatusAccepted)
 		return nil
 	}
+	var only authz.Restriction
+	if r.URL.RawQuery != "" {
+		var err error
+		if only, err = authz.ParseRestriction(r.URL.Query()); err != nil {
+			return fmt.Errorf("%w: %v", errBadRequest, err)
+		}
+	}
 	a, err := g.signedIn(w, r)
+	if err == nil {
+		if err = only.Allow(identityOf(a.state)); err != nil {
+			err = fmt.Errorf("%w: %v", errForbidden, err)
+		}
+	}
 	if errors.Is(err, errForbidden) && a != nil {
 		g.deny(w, r, o, err, a.state, g.cfg.redirects.After(r, o, g.cfg.reverseProxy))
 		return nil
