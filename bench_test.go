@@ -9,6 +9,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/gatehouse-auth/gatehouse/oauth/oidctest"
 	"github.com/gatehouse-auth/gatehouse/session"
 )
 
@@ -190,5 +191,37 @@ func TestBenchSessionSizes(t *testing.T) {
 		if got := strings.Count(f.header.Get("Cookie"), "_oauth2_proxy"); got != want {
 			t.Errorf("%s: %d session cookies, want %d", benchSizes[i].name, got, want)
 		}
+	}
+}
+
+// BenchmarkWarmBearer measures an API call whose bearer token the
+// middleware's cache holds (skipJWTBearerTokens): an API client's every
+// call after its first with a token.
+func BenchmarkWarmBearer(b *testing.B) {
+	idp := oidctest.New(b)
+	c := validConfig()
+	c.OIDCIssuerURL = idp.Issuer()
+	c.SkipJWTBearerTokens = true
+	g, err := build(http.NotFoundHandler(), c, "bench",
+		func() time.Time { return benchNow }, newLogger("bench", io.Discard, io.Discard))
+	if err != nil {
+		b.Fatal(err)
+	}
+	token, err := idp.Sign(nil, map[string]any{
+		"iss": idp.Issuer(), "aud": c.ClientID, "sub": "u-123", "email": "alice@example.com",
+		"groups": []string{"admins", "staff"}, "iat": benchNow.Unix(), "exp": benchNow.Add(time.Hour).Unix(),
+	})
+	if err != nil {
+		b.Fatal(err)
+	}
+	f := &benchFixture{g: g, r: httptest.NewRequest(http.MethodGet, "http://app.example.com/api", nil), header: http.Header{
+		"Accept": {"application/json"}, "X-Forwarded-Email": {"spoof@example.org"},
+		"Authorization": {"Bearer " + token}, "Cookie": {"app=1"},
+	}}
+	f.serve(b, g)
+	b.ReportAllocs()
+	b.ResetTimer()
+	for i := 0; i < b.N; i++ {
+		f.serve(b, g)
 	}
 }

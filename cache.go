@@ -40,8 +40,11 @@ type access struct {
 	// app and on an auth response.
 	upstream, response []headerField
 	// cookie is the request's Cookie header with Gatehouse's cookies
-	// removed, "" when none is left.
+	// removed, "" when none is left; unused for a bearer token's access.
 	cookie string
+	// bearer marks the access of a bearer token, which requests with any
+	// cookies may carry.
+	bearer bool
 	// until is when the entry stops answering: the session's expiry or the
 	// first time serving it needs more than its headers (a refresh, moving
 	// its idle clock, expiring a leftover chunk).

@@ -34,8 +34,38 @@ func (g *Gatehouse) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		}
 	}
 	h := r.Header
+	token := ""
+	if g.bearer != nil {
+		// Read before stripping: with passAuthorizationHeader the client's
+		// Authorization header is one of the stripped ones.
+		token = bearerToken(h)
+	}
 	if stripOwned(g.headers, h) && g.cfg.reverseProxy {
 		g.fail(w, r, errForgedIdentity)
+		return
+	}
+	if token != "" {
+		if g.cfg.warm {
+			// A token the cache holds, written out as the cookie's warm
+			// path below is, for the same reason.
+			sum := sha256.Sum256([]byte(token))
+			c := g.bearers
+			c.mu.Lock()
+			a := c.entries[string(sum[:])]
+			c.mu.Unlock()
+			if a != nil && g.now().Before(a.until) && (!g.cfg.emailsFile || a.rules == g.cfg.rules.Version()) {
+				for _, f := range a.upstream {
+					h[f.name] = []string{f.value}
+				}
+				if lines := h["Cookie"]; g.cfg.stripAuthCookies && len(lines) > 0 &&
+					(len(lines) > 1 || strings.Contains(lines[0], g.cfg.cookieName)) {
+					stripCookies(r, g.ownsCookie)
+				}
+				g.next.ServeHTTP(w, r)
+				return
+			}
+		}
+		g.serve(w, r, g.bearerGuard(token))
 		return
 	}
 	if lines := h["Cookie"]; len(lines) == 1 && g.cfg.warm {
@@ -134,7 +164,9 @@ func (g *Gatehouse) forward(w http.ResponseWriter, r *http.Request, a *access) {
 		return
 	}
 	setFields(r.Header, a.upstream)
-	if g.cfg.stripAuthCookies {
+	if g.cfg.stripAuthCookies && a.bearer {
+		stripCookies(r, g.ownsCookie)
+	} else if g.cfg.stripAuthCookies {
 		setCookieHeader(r.Header, a.cookie)
 	}
 	g.next.ServeHTTP(w, r)

@@ -212,6 +212,7 @@ func (g *Gatehouse) endSessionURL(r *http.Request, idToken, target string) strin
 // refreshed or re-sealed comes back as Set-Cookie, which nginx passes on with
 // auth_request_set.
 func (g *Gatehouse) auth(w http.ResponseWriter, r *http.Request, o origin.Request) error {
+	token := g.bearerOf(r)
 	if err := g.stripIdentity(r); err != nil {
 		return err
 	}
@@ -227,7 +228,7 @@ func (g *Gatehouse) auth(w http.ResponseWriter, r *http.Request, o origin.Reques
 			return fmt.Errorf("%w: %v", errBadRequest, err)
 		}
 	}
-	a, err := g.signedIn(w, r)
+	a, err := g.accessOf(w, r, token)
 	if err == nil {
 		if err = only.Allow(identityOf(a.state)); err != nil {
 			err = fmt.Errorf("%w: %v", errForbidden, err)

@@ -9,6 +9,7 @@ import (
 	"time"
 
 	"github.com/gatehouse-auth/gatehouse/flight"
+	"github.com/gatehouse-auth/gatehouse/oauth"
 	"github.com/gatehouse-auth/gatehouse/session"
 )
 
@@ -77,6 +78,8 @@ type Config struct {
 	SetAuthorizationHeader  bool
 	AuthResponseHeaders     []string
 	StripAuthCookies        bool
+	SkipJWTBearerTokens     bool
+	ExtraJWTIssuers         []string
 	Upstream                string
 }
 
@@ -115,6 +118,13 @@ type Gatehouse struct {
 	headers  *identityHeaders
 	now      func() time.Time
 	log      *logger
+
+	// bearer verifies bearer tokens (skipJWTBearerTokens), nil when off;
+	// claims reads their identity, and bearers remembers the access of
+	// the tokens recent requests carried.
+	bearer  *oauth.BearerVerifier
+	claims  *oauth.OIDC
+	bearers *sessionCache
 
 	// cache remembers the access of sessions recent requests carried;
 	// keys are the cookieSecretFile's secrets, nil with cookieSecret.
@@ -159,6 +169,12 @@ func build(next http.Handler, config *Config, name string, now func() time.Time,
 		cache:   newSessionCache(),
 	}
 	g.provider = newProvider(cfg, now, log)
+	if len(cfg.bearerIssuers) > 0 {
+		logf := func(format string, args ...any) { log.errorf(format, args...) }
+		g.bearer = oauth.NewBearerVerifier(oauth.BearerConfig{Issuers: cfg.bearerIssuers, Now: now, Logf: logf})
+		g.claims = oauth.NewOIDC(cfg.oidc)
+		g.bearers = newSessionCache()
+	}
 	// Sessions and flows are bound to the provider and client they were made
 	// with: another middleware sharing the cookie secret and name but signing
 	// in elsewhere cannot open them.

@@ -127,3 +127,35 @@ func newProvider(cfg *settings, now func() time.Time, log *logger) provider {
 	c.Logf = logf
 	return oauth.NewOIDC(c)
 }
+
+// checkBearer validates skipJWTBearerTokens and extraJWTIssuers into
+// s.bearerIssuers (checkProvider first): an OpenID Connect provider's
+// issuer for the client ID, and each extra issuer for its audience.
+func checkBearer(p *problems, c *Config, s *settings) {
+	extra := trimList(c.ExtraJWTIssuers)
+	if !c.SkipJWTBearerTokens {
+		if len(extra) > 0 {
+			p.addf("extraJWTIssuers", "has no effect without skipJWTBearerTokens")
+		}
+		return
+	}
+	if s.provider == "oidc" && s.issuer != "" {
+		s.bearerIssuers = append(s.bearerIssuers, oauth.BearerIssuer{IssuerURL: s.issuer, Audiences: []string{s.clientID}})
+	}
+	for _, entry := range extra {
+		// The audience may hold "=" (api://x?y=z): the issuer ends at the
+		// first one, as in oauth2-proxy.
+		issuer, audience, ok := strings.Cut(entry, "=")
+		audience = strings.TrimSpace(audience)
+		if !ok || audience == "" {
+			p.addf("extraJWTIssuers", "%q must be issuer=audience", entry)
+			continue
+		}
+		if u, _ := checkURL(p, "extraJWTIssuers", issuer, true); u != "" {
+			s.bearerIssuers = append(s.bearerIssuers, oauth.BearerIssuer{IssuerURL: u, Audiences: []string{audience}})
+		}
+	}
+	if len(s.bearerIssuers) == 0 && s.provider == "github" {
+		p.addf("skipJWTBearerTokens", "needs extraJWTIssuers with provider github, whose tokens are not JWTs")
+	}
+}

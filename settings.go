@@ -24,13 +24,15 @@ type settings struct {
 	// provider is "oidc" or "github"; oidc and github are the options of
 	// the client for it (without their clock and log), issuer what its
 	// sessions are bound to (see cookieBinding).
-	provider    string
-	oidc        oauth.Config
-	github      oauth.GitHubConfig
-	issuer      string
-	clientID    string
-	redirectURL string // "" means derived from each request
-	pkce        bool
+	provider string
+	oidc     oauth.Config
+	github   oauth.GitHubConfig
+	issuer   string
+	clientID string
+	// bearerIssuers verify bearer tokens (skipJWTBearerTokens); nil when off.
+	bearerIssuers []oauth.BearerIssuer
+	redirectURL   string // "" means derived from each request
+	pkce          bool
 
 	cookieName       string
 	codec            *cookie.Codec // nil with cookieSecretFile
@@ -96,6 +98,7 @@ func newSettings(c *Config, now func() time.Time, logf func(format string, args 
 		oidcLogout:         c.OIDCLogout,
 	}
 	checkProvider(&p, c, s)
+	checkBearer(&p, c, s)
 	var callback *url.URL
 	s.redirectURL, callback = checkURL(&p, "redirectURL", c.RedirectURL, false)
 
