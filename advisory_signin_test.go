@@ -7,8 +7,6 @@ import (
 	"strings"
 	"testing"
 	"time"
-
-	"github.com/gatehouse-auth/gatehouse/authz"
 )
 
 // signInTarget returns where Gatehouse's sign-in page sends the browser
@@ -218,50 +216,9 @@ func TestAdvisoryGatehouseIssue7RedirectDowngrade(t *testing.T) {
 // An email is in a domain only when it has exactly one "@" and the part after
 // it is that ASCII domain (case-insensitively) or, for ".d", a subdomain of d.
 func TestAdvisoryGHSA_c5c4_8r6x_56w3(t *testing.T) {
-	rules, err := authz.New(authz.Options{EmailDomains: []string{"company.com", ".corp.example", "work.example"}}, time.Now, func(string, ...any) {})
-	if err != nil {
-		t.Fatal(err)
-	}
-	allowed := []string{"alice@company.com", "alice@COMPANY.COM", "Alice@Company.Com", "alice@eu.corp.example", "alice@work.example"}
-	for _, email := range allowed {
-		if err := rules.Allow(authz.Identity{Email: email}); err != nil {
-			t.Errorf("Allow(%q) = %v, want nil", email, err)
-		}
-	}
-	hostile := []string{
-		"attacker@evil.com@company.com",
-		"attacker@company.com@evil.com",
-		"attacker@evil.com@eu.corp.example",
-		"\"attacker@evil.com\"@company.com",
-		"attacker%evil.com@company.com@",
-		"attacker@evil.com\x00@company.com",
-		"@company.com",
-		"attacker@",
-		"attacker",
-		"",
-		"attacker@company.com.",
-		"attacker@company.com ",
-		" attacker@company.com.evil",
-		"attacker@company.com\n",
-		"attacker@company.com\x00.evil.example",
-		"attacker@evilcompany.com",
-		"attacker@company.com.evil.example",
-		"attacker@corp.example",
-		"attacker@evilcorp.example",
-		"attacker@eu.corp.example.evil",
-		"attacker@wor\u212a.example", // KELVIN SIGN folds to "k" under strings.ToLower
-		"attacker@\uff43ompany.com",  // FULLWIDTH c
-		"attacker@c\u043empany.com",  // CYRILLIC o
-		"attacker\uff20company.com",  // FULLWIDTH @
-		"attacker@company\u3002com",  // IDEOGRAPHIC FULL STOP
-		"attacker@company.com\u200b", // ZERO WIDTH SPACE
-	}
-	for _, email := range hostile {
-		if err := rules.Allow(authz.Identity{Email: email}); err == nil {
-			t.Errorf("Allow(%q) = nil, want a refusal", email)
-		}
-	}
-
+	// Every rule over the advisory's hostile addresses (multi-@, case,
+	// trailing dots, controls, quoted local parts, look-alike Unicode) is
+	// authz's TestAllow, over authz's hostileEmails; here, the whole way.
 	// Through a whole sign-in: the provider vouches for a multi-@ email.
 	env := newTestEnv(t, func(c *Config) { c.EmailDomains = []string{"example.com"} })
 	for _, email := range []string{"attacker@evil.example@example.com", "attacker@ex\u0430mple.com"} {
@@ -274,7 +231,6 @@ func TestAdvisoryGHSA_c5c4_8r6x_56w3(t *testing.T) {
 			t.Errorf("sign-in with email %q left a session", email)
 		}
 	}
-	t.Logf("%d hostile emails tried (2 through a sign-in)", len(hostile)+2)
 }
 
 // TestAdvisoryGHSA_j748_h363_wqj8 replays the class of Authelia

@@ -48,61 +48,64 @@ func ParseRestriction(q url.Values) (Restriction, error) {
 	}
 	var x Restriction
 	count := 0
-	for _, value := range groups {
-		for _, entry := range strings.Split(value, ",") {
-			if entry == "" {
-				continue
-			}
-			count++
-			if count > maxRestrictionEntries {
-				return Restriction{}, tooMany()
-			}
-			if x.groups == nil {
-				x.groups = make(map[string]struct{})
-			}
-			x.groups[entry] = struct{}{}
-		}
+	entries, err := entriesOf(groups, &count)
+	if err != nil {
+		return Restriction{}, err
 	}
-	for _, value := range emails {
-		for _, entry := range strings.Split(value, ",") {
-			if entry == "" {
-				continue
-			}
-			count++
-			if count > maxRestrictionEntries {
-				return Restriction{}, tooMany()
-			}
-			if !isAddress(entry) {
-				return Restriction{}, fmt.Errorf("%w: allowed_emails: %q is not an email address", ErrBadRestriction, shown(entry))
-			}
-			if x.emails == nil {
-				x.emails = make(map[string]struct{})
-			}
-			x.emails[entry] = struct{}{}
+	for _, entry := range entries {
+		if x.groups == nil {
+			x.groups = make(map[string]struct{})
 		}
+		x.groups[entry] = struct{}{}
 	}
-	for _, value := range domains {
-		for _, entry := range strings.Split(value, ",") {
-			if entry == "" {
-				continue
-			}
-			count++
-			if count > maxRestrictionEntries {
-				return Restriction{}, tooMany()
-			}
-			d := asciiLower(entry)
-			form := "@"
-			if strings.HasPrefix(d, "*.") || strings.HasPrefix(d, ".") {
-				d = strings.TrimPrefix(strings.TrimPrefix(d, "*"), ".")
-				form = "."
-			}
-			if origin.KindOf(d) != origin.Domain {
-				return Restriction{}, fmt.Errorf("%w: allowed_email_domains: %q is not a domain", ErrBadRestriction, shown(entry))
-			}
-			x.domains = append(x.domains, form+d)
+	if entries, err = entriesOf(emails, &count); err != nil {
+		return Restriction{}, err
+	}
+	for _, entry := range entries {
+		if !isAddress(entry) {
+			return Restriction{}, fmt.Errorf("%w: allowed_emails: %q is not an email address", ErrBadRestriction, shown(entry))
 		}
+		if x.emails == nil {
+			x.emails = make(map[string]struct{})
+		}
+		x.emails[entry] = struct{}{}
+	}
+	if entries, err = entriesOf(domains, &count); err != nil {
+		return Restriction{}, err
+	}
+	for _, entry := range entries {
+		d := asciiLower(entry)
+		form := "@"
+		if strings.HasPrefix(d, "*.") || strings.HasPrefix(d, ".") {
+			d = strings.TrimPrefix(strings.TrimPrefix(d, "*"), ".")
+			form = "."
+		}
+		if origin.KindOf(d) != origin.Domain {
+			return Restriction{}, fmt.Errorf("%w: allowed_email_domains: %q is not a domain", ErrBadRestriction, shown(entry))
+		}
+		x.domains = append(x.domains, form+d)
 	}
 	return x, nil
+}
+
+// entriesOf returns the comma-separated entries of a parameter's values,
+// without the empty ones, adding their number to *count, and an error once
+// *count passes maxRestrictionEntries.
+func entriesOf(values []string, count *int) ([]string, error) {
+	var out []string
+	for _, value := range values {
+		for _, entry := range strings.Split(value, ",") {
+			if entry == "" {
+				continue
+			}
+			*count++
+			if *count > maxRestrictionEntries {
+				return nil, tooMany()
+			}
+			out = append(out, entry)
+		}
+	}
+	return out, nil
 }
 
 // totalLen returns the sum of the lengths of values.
