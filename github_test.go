@@ -45,11 +45,14 @@ func TestGitHubSignIn(t *testing.T) {
 	}
 	// A warm request asks GitHub nothing: the session holds what the
 	// headers need.
-	calls := gh.Requests("/user")
+	calls := gh.Requests("user")
+	if calls == 0 {
+		t.Fatal("the sign-in read no /user: the counter names another endpoint")
+	}
 	if resp, _ := env.do(http.MethodGet, env.url("/again"), nil); resp.StatusCode != http.StatusOK {
 		t.Fatalf("GET /again = %d, want 200", resp.StatusCode)
 	}
-	if gh.Requests("/user") != calls {
+	if gh.Requests("user") != calls {
 		t.Errorf("a signed-in request called GitHub's /user")
 	}
 }
@@ -67,7 +70,7 @@ func TestGitHubRestrictionsRefuse(t *testing.T) {
 		t.Run(name, func(t *testing.T) {
 			env, _ := newGitHubEnv(t, edit)
 			resp, body, _ := env.browse(env.url("/oauth2/start?rd=/"), nil)
-			if resp.StatusCode != http.StatusForbidden || !strings.Contains(body, "Access denied") && !strings.Contains(body, "Forbidden") {
+			if resp.StatusCode != http.StatusForbidden || !strings.Contains(body, "Access denied") || !strings.Contains(body, "prompt=login") {
 				t.Errorf("sign-in refused by %s = %d %q, want 403", name, resp.StatusCode, body)
 			}
 			if env.appCount() != 0 {
@@ -86,7 +89,7 @@ func TestGitHubSettings(t *testing.T) {
 	if err != nil {
 		t.Fatalf("newSettings(provider github) = %v", err)
 	}
-	if s.provider != "github" || s.issuer != "https://github.com/login/oauth/authorize" || s.github.Scopes != nil {
+	if s.provider != "github" || s.providerName != "GitHub" || s.issuer != "https://github.com/login/oauth/authorize" || s.github.Scopes != nil {
 		t.Errorf("provider %q, issuer %q, scopes %v; want github, github.com's login URL, GitHub's default scopes", s.provider, s.issuer, s.github.Scopes)
 	}
 	c.GitHubRepo = "acme/app"

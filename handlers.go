@@ -49,7 +49,7 @@ func (g *Gatehouse) signIn(w http.ResponseWriter, r *http.Request, o origin.Requ
 	start := g.cfg.proxyPrefix + "/start?rd=" + url.QueryEscape(rd)
 	noStore(w)
 	writePage(w, http.StatusOK, "Sign in",
-		`<p><a class="button" href="`+html.EscapeString(start)+`">Sign in with OpenID Connect</a></p>`)
+		`<p><a class="button" href="`+html.EscapeString(start)+`">Sign in with `+g.cfg.providerName+`</a></p>`)
 	return nil
 }
 
@@ -111,7 +111,10 @@ func (g *Gatehouse) callback(w http.ResponseWriter, r *http.Request, o origin.Re
 	tokens, id, err := g.provider.Redeem(r.Context(), f.RedirectURL, code, f.oauthFlow())
 	if err != nil {
 		if errors.Is(err, oauth.ErrRejected) {
-			return fmt.Errorf("%w: %v", errForbidden, err)
+			// The code, the ID token or, at GitHub, the account was
+			// refused: another account may do.
+			g.deny(w, r, o, fmt.Errorf("%w: %v", errForbidden, err), nil, f.RD)
+			return nil
 		}
 		return fmt.Errorf("%w: %v", errProvider, err)
 	}

@@ -44,6 +44,7 @@ func checkProvider(p *problems, c *Config, s *settings) {
 	default:
 		p.addf("codeChallengeMethod", "must be S256 or none, got %q", c.CodeChallengeMethod)
 	}
+	s.providerName = "OpenID Connect"
 	switch s.provider {
 	case "oidc":
 		s.issuer, _ = checkURL(p, "oidcIssuerURL", c.OIDCIssuerURL, true)
@@ -90,6 +91,7 @@ func checkProvider(p *problems, c *Config, s *settings) {
 			Users:            trimList(c.GitHubUsers),
 		}
 		p.add(s.github.Check())
+		s.providerName = "GitHub"
 		s.issuer = orDefault(login, oauth.GitHubLoginURL)
 	default:
 		p.addf("provider", "must be oidc or github, got %q", c.Provider)

@@ -50,8 +50,9 @@ func (g *Gatehouse) fail(w http.ResponseWriter, r *http.Request, err error) {
 }
 
 // deny answers a signed-in user the rules refuse (err says why, at debug
-// level) with a 403 page that says who they are signed in as, s's email,
-// and links to a new sign-in at which the provider asks for credentials
+// level) with a 403 page that says who they are signed in as, s's email
+// (or, with s nil, that the provider's account was refused: GitHub's
+// restrictions refuse inside the provider), and links to a new sign-in at which the provider asks for credentials
 // again (prompt=login) instead of signing the same user in at once, then
 // goes on to rd. It never redirects, which would loop. The session stays:
 // other middlewares sharing it may allow its user. A client that asked
@@ -68,13 +69,16 @@ func (g *Gatehouse) deny(w http.ResponseWriter, r *http.Request, o origin.Reques
 		// alone would be resolved against the auth server's address.
 		start = o.Scheme + "://" + o.Host + start
 	}
-	who := s.Email
-	if who == "" {
-		who = s.UserName()
+	text := "<p>This account may not sign in here.</p>\n"
+	if s != nil {
+		who := s.Email
+		if who == "" {
+			who = s.UserName()
+		}
+		text = "<p>You are signed in as <b>" + html.EscapeString(stripControls(who)) + "</b>, who may not open this page.</p>\n"
 	}
 	noStore(w)
-	writePage(w, http.StatusForbidden, "Access denied",
-		"<p>You are signed in as <b>"+html.EscapeString(stripControls(who))+"</b>, who may not open this page.</p>\n"+
+	writePage(w, http.StatusForbidden, "Access denied", text+
 			`<p><a class="button" href="`+html.EscapeString(start)+`">Sign in as someone else</a></p>`)
 }
 

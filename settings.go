@@ -24,11 +24,12 @@ type settings struct {
 	// provider is "oidc" or "github"; oidc and github are the options of
 	// the client for it (without their clock and log), issuer what its
 	// sessions are bound to (see cookieBinding).
-	provider string
-	oidc     oauth.Config
-	github   oauth.GitHubConfig
-	issuer   string
-	clientID string
+	provider     string
+	providerName string // on the sign-in button
+	oidc         oauth.Config
+	github       oauth.GitHubConfig
+	issuer       string
+	clientID     string
 	// bearerIssuers verify bearer tokens (skipJWTBearerTokens); nil when off.
 	bearerIssuers []oauth.BearerIssuer
 	redirectURL   string // "" means derived from each request
