@@ -1,9 +1,15 @@
 package bench
 
 import (
+	"context"
+	"fmt"
 	"net/http"
 	"regexp"
 	"testing"
+	"time"
+
+	"github.com/gatehouse-auth/gatehouse/oauth"
+	"github.com/gatehouse-auth/gatehouse/oauth/oidctest"
 )
 
 func TestSession(t *testing.T) {
@@ -48,5 +54,44 @@ func TestGroups(t *testing.T) {
 	}
 	if names := GroupNames(43); len(names) != 43 || names[42] != "team-platform-engineering-0042" {
 		t.Errorf("GroupNames(43) ends with %q, want 43 names up to team-platform-engineering-0042", names[len(names)-1])
+	}
+}
+
+// TestBearerToken checks that the benchmark's bearer token is one
+// Gatehouse's verifier accepts for the client gatehouse, until the end of
+// its lifetime and not after, with the claims of the signed-in user.
+func TestBearerToken(t *testing.T) {
+	idp := oidctest.New(t)
+	s := &Stack{IdP: idp}
+	now := time.Now()
+	token, err := s.BearerToken(now, 2*time.Hour)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, tt := range []struct {
+		at     time.Time
+		wantOK bool
+	}{
+		{now, true},
+		{now.Add(2*time.Hour - 5*time.Second), true},
+		{now.Add(2*time.Hour + 5*time.Minute), false},
+	} {
+		v := oauth.NewBearerVerifier(oauth.BearerConfig{
+			Issuers: []oauth.BearerIssuer{{IssuerURL: idp.Issuer(), Audiences: []string{"gatehouse"}}},
+			Now:     func() time.Time { return tt.at },
+		})
+		claims, _, err := v.Verify(context.Background(), token)
+		if (err == nil) != tt.wantOK {
+			t.Errorf("Verify(BearerToken) %v after its issue = %v, want ok %v", tt.at.Sub(now), err, tt.wantOK)
+			continue
+		}
+		if err != nil {
+			continue
+		}
+		for name, want := range userClaims() {
+			if got := fmt.Sprint(claims[name]); got != fmt.Sprint(want) {
+				t.Errorf("BearerToken claim %s = %s, want %s", name, got, fmt.Sprint(want))
+			}
+		}
 	}
 }

@@ -153,12 +153,34 @@ func (b *Browser) SignIn(router string) (Session, error) {
 // Get requests path at router with session's cookies (none when it has
 // none), without following a redirect. The caller closes the body.
 func (b *Browser) Get(router, path string, session Session) (*http.Response, error) {
+	return b.get(router, path, sessionHeader(session))
+}
+
+// sessionHeader returns the request header that sends session's cookies:
+// none when it has none.
+func sessionHeader(session Session) http.Header {
+	h := http.Header{}
+	if len(session.Cookies) > 0 {
+		h.Set("Cookie", session.Header())
+	}
+	return h
+}
+
+// bearerHeader returns the request header that sends token as a bearer
+// token, and no cookie.
+func bearerHeader(token string) http.Header {
+	return http.Header{"Authorization": {"Bearer " + token}}
+}
+
+// get requests path at router with the request header h, without following
+// a redirect. The caller closes the body.
+func (b *Browser) get(router, path string, h http.Header) (*http.Response, error) {
 	req, err := http.NewRequest(http.MethodGet, b.URL(router, path), nil)
 	if err != nil {
 		return nil, err
 	}
-	if len(session.Cookies) > 0 {
-		req.Header.Set("Cookie", session.Header())
+	for name, values := range h {
+		req.Header[name] = values
 	}
 	client := &http.Client{
 		Transport: b.transport,
@@ -178,7 +200,12 @@ func (b *Browser) Get(router, path string, session Session) (*http.Response, err
 // and returns the identity headers the app received. Anything but the
 // app's 200 is an error.
 func (b *Browser) Identity(router string, session Session) (map[string]string, error) {
-	resp, err := b.Get(router, IdentityPath, session)
+	return b.identity(router, sessionHeader(session))
+}
+
+// identity is Identity with the request header h.
+func (b *Browser) identity(router string, h http.Header) (map[string]string, error) {
+	resp, err := b.get(router, IdentityPath, h)
 	if err != nil {
 		return nil, err
 	}
@@ -199,7 +226,21 @@ func (b *Browser) Identity(router string, session Session) (map[string]string, e
 // token through Gatehouse; X-Auth-Request-User and -Email and Authorization
 // through Forward.
 func (b *Browser) CheckIdentity(router string, session Session, email string) error {
-	got, err := b.Identity(router, session)
+	return b.checkIdentity(router, sessionHeader(session), email)
+}
+
+// CheckBearerIdentity checks that the app, asked at router with token as a
+// bearer token and no cookie, received the identity of the user whose
+// email is email, as CheckIdentity does: through GatehouseBearer,
+// X-Forwarded-User and -Email, which Gatehouse sets only for a token it
+// verified (it strips the client's own), and Authorization.
+func (b *Browser) CheckBearerIdentity(router, token, email string) error {
+	return b.checkIdentity(router, bearerHeader(token), email)
+}
+
+// checkIdentity is CheckIdentity with the request header h.
+func (b *Browser) checkIdentity(router string, h http.Header, email string) error {
+	got, err := b.identity(router, h)
 	if err != nil {
 		return err
 	}
@@ -210,7 +251,7 @@ func (b *Browser) CheckIdentity(router string, session Session, email string) er
 			return fmt.Errorf("bench: the app received identity headers %v through the router %s", names(got), router)
 		}
 		return nil
-	case Gatehouse, Reference:
+	case Gatehouse, GatehouseBearer, Reference:
 		user, mail = "X-Forwarded-User", "X-Forwarded-Email"
 	case Forward:
 		user, mail = "X-Auth-Request-User", "X-Auth-Request-Email"

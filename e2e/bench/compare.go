@@ -65,13 +65,7 @@ func GroupCases() []GroupCase {
 // the ID token and the access token alike, as Entra ID and Keycloak issue
 // them; nil goes back to the provider's default user and access token.
 func (s *Stack) UseGroups(groups []string) error {
-	claims := map[string]any{
-		"sub":                "u-123",
-		"email":              Email,
-		"email_verified":     true,
-		"preferred_username": "alice",
-		"groups":             []string{"admins", "staff"},
-	}
+	claims := userClaims()
 	if groups != nil {
 		claims["groups"] = groups
 	}

@@ -4,9 +4,11 @@
 //
 // It owns the servers beside Traefik (the fake identity provider, a minimal
 // app, oauth2-proxy configured as its Traefik guide says), the dynamic
-// configuration of the routers none, gatehouse and forward, and a
-// browser-like client that signs in through the real redirects and measures
-// the session cookies it is left with.
+// configuration of the routers (none, gatehouse, gatehouse-bearer, forward,
+// and noop and reference through the reference plugin), a bearer token from
+// the identity provider for gatehouse-bearer, and a browser-like client that
+// signs in through the real redirects, checks the identity the app receives
+// and measures the session cookies it is left with.
 //
 // It does not start Traefik (see package harness), run load (the benchmark
 // runs wrk) or judge the figures.

@@ -9,6 +9,7 @@ import (
 	"runtime"
 	"strconv"
 	"strings"
+	"time"
 
 	"github.com/gatehouse-auth/gatehouse/e2e/harness"
 	"github.com/gatehouse-auth/gatehouse/oauth/oidctest"
@@ -21,6 +22,10 @@ const (
 	None = "none"
 	// Gatehouse runs the plugin in the router's chain.
 	Gatehouse = "gatehouse"
+	// GatehouseBearer runs the plugin as Gatehouse does, with
+	// skipJWTBearerTokens on: the benchmark sends it a bearer token (see
+	// Stack.BearerToken) and no cookie.
+	GatehouseBearer = "gatehouse-bearer"
 	// Forward asks oauth2-proxy through Traefik's forwardAuth middleware.
 	Forward = "forward"
 	// Noop runs the reference plugin (bench/reference) that only calls the
@@ -133,11 +138,43 @@ func (s *Stack) Close() {
 	}
 }
 
+// userClaims returns the claims of the user the identity provider signs
+// in by default (see oidctest.Start), whose email is Email.
+func userClaims() map[string]any {
+	return map[string]any{
+		"sub":                "u-123",
+		"email":              Email,
+		"email_verified":     true,
+		"preferred_username": "alice",
+		"groups":             []string{"admins", "staff"},
+	}
+}
+
+// BearerToken returns a JWT signed by the identity provider for the client
+// gatehouse, as an API client of that provider would send it: the claims of
+// the user a sign-in gives (userClaims), issued at now and valid for
+// lifetime.
+func (s *Stack) BearerToken(now time.Time, lifetime time.Duration) (string, error) {
+	claims := userClaims()
+	claims["iss"] = s.IdP.Issuer()
+	claims["aud"] = "gatehouse"
+	claims["iat"] = now.Unix()
+	claims["exp"] = now.Add(lifetime).Unix()
+	token, err := s.IdP.Sign(nil, claims)
+	if err != nil {
+		return "", fmt.Errorf("bench: bearer token: %w", err)
+	}
+	return token, nil
+}
+
 // Dynamic returns Traefik's dynamic configuration for the routers named
-// (None, Gatehouse, Forward), each on its Host. The gatehouse router runs
-// the plugin with the options oauth2-proxy is given (see oauth2ProxyFlags),
+// (the constants above), each on its Host. The gatehouse router runs the
+// plugin with the options oauth2-proxy is given (see oauth2ProxyFlags),
 // passing the identity to the app as X-Forwarded-* and Authorization
-// headers. The forward router is the layout of oauth2-proxy's Traefik
+// headers; the gatehouse-bearer router runs a middleware of its own with
+// the same options and skipJWTBearerTokens, so that a JWT from the
+// identity provider for the client gatehouse lets a request through. The
+// forward router is the layout of oauth2-proxy's Traefik
 // guide: forwardAuth to oauth2-proxy's static upstream, copying its
 // X-Auth-Request-* and Authorization headers onto the request, an errors
 // middleware sending a 401 or 403 to its sign-in page, and /oauth2/ on the
@@ -151,8 +188,11 @@ func (s *Stack) Dynamic(routers ...string) string {
 		case None:
 			writeRouter(&r, None, Host(None), "", "app")
 		case Gatehouse:
-			writeRouter(&r, Gatehouse, Host(Gatehouse), "gatehouse", "app")
-			m.WriteString(s.gatehouseMiddleware())
+			writeRouter(&r, Gatehouse, Host(Gatehouse), Gatehouse, "app")
+			m.WriteString(s.gatehouseMiddleware(Gatehouse))
+		case GatehouseBearer:
+			writeRouter(&r, GatehouseBearer, Host(GatehouseBearer), GatehouseBearer, "app")
+			m.WriteString(s.gatehouseMiddleware(GatehouseBearer, "skipJWTBearerTokens: \"true\""))
 		case Noop, Reference:
 			writeRouter(&r, name, Host(name), name, "app")
 			fmt.Fprintf(&m, "    %s:\n      plugin:\n        %s:\n          noop: %q\n          cookie: %q\n          user: \"u-reference\"\n          email: %q\n",
@@ -190,8 +230,8 @@ func (s *Stack) DynamicMany(n int, withPlugin bool) string {
 	var r, m strings.Builder
 	middleware := ""
 	if withPlugin {
-		middleware = "gatehouse"
-		m.WriteString(s.gatehouseMiddleware())
+		middleware = Gatehouse
+		m.WriteString(s.gatehouseMiddleware(Gatehouse))
 	}
 	for i := 0; i < n; i++ {
 		name := fmt.Sprintf("r%d", i)
@@ -201,8 +241,15 @@ func (s *Stack) DynamicMany(n int, withPlugin bool) string {
 	return assemble(r.String(), m.String(), services)
 }
 
-func (s *Stack) gatehouseMiddleware() string {
-	return fmt.Sprintf(`    gatehouse:
+// gatehouseMiddleware returns the Gatehouse middleware called name, with
+// the options oauth2-proxy is given and then options, each a line "option:
+// value".
+func (s *Stack) gatehouseMiddleware(name string, options ...string) string {
+	var extra strings.Builder
+	for _, o := range options {
+		extra.WriteString("          " + o + "\n")
+	}
+	return fmt.Sprintf(`    %s:
       plugin:
         %s:
           oidcIssuerURL: %q
@@ -213,7 +260,7 @@ func (s *Stack) gatehouseMiddleware() string {
           emailDomains: "example.com"
           skipProviderButton: "true"
           passAuthorizationHeader: "true"
-`, harness.Alias, s.IdP.Issuer(), s.CookieSecret)
+%s`, name, harness.Alias, s.IdP.Issuer(), s.CookieSecret, extra.String())
 }
 
 // writeRouter writes a router on the entry point web for host; middlewares

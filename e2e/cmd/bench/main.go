@@ -2,11 +2,15 @@
 // request costs through Gatehouse, next to Traefik alone and to the setup
 // Gatehouse replaces, oauth2-proxy v7.15.6 behind Traefik's ForwardAuth.
 //
-// It runs one Traefik v3.6.12 with three routers to one minimal app: none
-// (no middleware), gatehouse (the plugin from this working tree) and forward
-// (ForwardAuth to oauth2-proxy, configured as its Traefik guide says), signs
-// in once at each through the real redirects, and drives them with wrk
-// (-t2 -c16) in interleaved rounds. It then measures Traefik's peak memory
+// It runs one Traefik v3.6.12 with six routers to one minimal app: none
+// (no middleware), gatehouse (the plugin from this working tree),
+// gatehouse-bearer (the same with skipJWTBearerTokens, sent a JWT of the
+// identity provider as a bearer token instead of a cookie), forward
+// (ForwardAuth to oauth2-proxy, configured as its Traefik guide says), and
+// noop and reference (a plugin that does nothing, or only what a warm
+// request must: the floor under any interpreted plugin). It signs in once
+// at each through the real redirects, and drives them with wrk (-t2 -c16)
+// in interleaved rounds. It then measures Traefik's peak memory
 // and start-up time with and without the plugin, how the cost grows with
 // the session's size, with the number of routers using the middleware and
 // over a million requests carrying 10,000 distinct sessions, and compares

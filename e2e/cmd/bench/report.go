@@ -30,6 +30,8 @@ type results struct {
 	rounds   map[string][]wrkResult
 	sizes    []sizeResult
 	cookies  []cookieResult
+	// bearerBytes is the size of gatehouse-bearer's bearer token.
+	bearerBytes int
 
 	servedBare, servedPlugin []time.Duration
 	memBare, memPlugin       harness.Memory
@@ -94,7 +96,8 @@ func (r *results) write(out io.Writer) {
 	fmt.Fprintf(out, "%d round(s) of %v per router, %d CPUs, load average %s at the start; took %v.\n",
 		r.s.rounds, r.s.round, runtime.NumCPU(), r.load, r.took.Round(time.Second))
 	fmt.Fprintf(out, "Every router sends GET / to the same app (200, 3 bytes); gatehouse and forward with a signed-in session\n")
-	fmt.Fprintf(out, "(ID and access tokens of %d bytes). Latencies are wrk's, including wrk's own time on the same CPUs.\n", r.tokens)
+	fmt.Fprintf(out, "(ID and access tokens of %d bytes), gatehouse-bearer with an Authorization: Bearer JWT of the provider\n", r.tokens)
+	fmt.Fprintf(out, "(%d bytes, verified before the rounds) and no cookie. Latencies are wrk's, including wrk's own time on the same CPUs.\n", r.bearerBytes)
 
 	fmt.Fprintf(out, "\nRequests through one Traefik, rounds interleaved (median of the rounds):\n")
 	w := table(out)
@@ -107,6 +110,9 @@ func (r *results) write(out io.Writer) {
 		if s, ok := r.sessions[name]; ok && name != bench.None {
 			cookies = sessionSize(s)
 		}
+		if name == bench.GatehouseBearer {
+			cookies = fmt.Sprintf("- (bearer token of %d B)", r.bearerBytes)
+		}
 		var each []string
 		for _, res := range r.rounds[name] {
 			each = append(each, fmt.Sprintf("%.0f", res.rate))
@@ -114,13 +120,16 @@ func (r *results) write(out io.Writer) {
 		fmt.Fprintf(w, "%s\t%.0f\t%s\t%s\t%s\t%s\n", name, m.rate, ms(m.p50), ms(m.p99), cookies, strings.Join(each, " "))
 	}
 	w.Flush()
-	g, n, f := med[bench.Gatehouse], med[bench.None], med[bench.Forward]
+	g, gb, n, f := med[bench.Gatehouse], med[bench.GatehouseBearer], med[bench.None], med[bench.Forward]
 	w = table(out)
 	fmt.Fprintf(w, "gatehouse / none\t%.2f\t(target ≥ 0.75)\n", ratio(g.rate, n.rate))
+	fmt.Fprintf(w, "gatehouse-bearer / none\t%.2f\t(a warm bearer-token request: its verified token in the cache)\n", ratio(gb.rate, n.rate))
+	fmt.Fprintf(w, "gatehouse-bearer / gatehouse\t%.2f\t(a warm bearer-token request against a warm cookie request)\n", ratio(gb.rate, g.rate))
 	fmt.Fprintf(w, "noop / none\t%.2f\t(a plugin that only calls next: Yaegi's own cost)\n", ratio(med[bench.Noop].rate, n.rate))
 	fmt.Fprintf(w, "reference / none\t%.2f\t(a plugin doing only a warm request's map lookup and header writes)\n", ratio(med[bench.Reference].rate, n.rate))
 	fmt.Fprintf(w, "gatehouse / forward\t%.2f\t(target ≥ 3.5)\n", ratio(g.rate, f.rate))
-	fmt.Fprintf(w, "p99 added over none\tgatehouse %s, forward %s\t(target for gatehouse ≤ 1ms)\n", signedMs(g.p99-n.p99), signedMs(f.p99-n.p99))
+	fmt.Fprintf(w, "p99 added over none\tgatehouse %s, gatehouse-bearer %s, forward %s\t(target for gatehouse ≤ 1ms)\n",
+		signedMs(g.p99-n.p99), signedMs(gb.p99-n.p99), signedMs(f.p99-n.p99))
 	fmt.Fprintf(w, "complete sign-in\tgatehouse %s, forward %s\t(median of %d: a new browser through Traefik, the provider, the callback, to the app)\n",
 		ms(median(r.signIn[bench.Gatehouse])), ms(median(r.signIn[bench.Forward])), len(r.signIn[bench.Gatehouse]))
 	w.Flush()
@@ -202,7 +211,7 @@ func loadAverage() string {
 // allRouters returns the routers of the comparison, in the order they are
 // driven in each round.
 func allRouters() []string {
-	return []string{bench.None, bench.Noop, bench.Reference, bench.Gatehouse, bench.Forward}
+	return []string{bench.None, bench.Noop, bench.Reference, bench.Gatehouse, bench.GatehouseBearer, bench.Forward}
 }
 
 func table(out io.Writer) *tabwriter.Writer {

@@ -23,7 +23,10 @@ import (
 type benchmark struct {
 	s     settings
 	stack *bench.Stack
-	res   results
+	// bearer is the bearer token the router gatehouse-bearer is driven
+	// with (see bearerLifetime).
+	bearer string
+	res    results
 }
 
 // run measures everything settings ask for and writes the report to out;
@@ -93,11 +96,14 @@ func (b *benchmark) launch(name string, opts harness.Options) (*harness.Traefik,
 	return tr, nil
 }
 
-// throughput runs the main Traefik with the three routers: timed sign-ins,
-// the interleaved rounds, then (with growth) requests per second by session
+// throughput runs the main Traefik with every router of the comparison:
+// timed sign-ins, a check of the identity each router passes to the app
+// (which leaves gatehouse-bearer's token verified and cached, so that its
+// rounds measure warm requests, as the cookie routers' do), the
+// interleaved rounds, then (with growth) requests per second by session
 // size, and the cookie comparison with oauth2-proxy.
 func (b *benchmark) throughput() error {
-	progress("starting Traefik with the routers none, gatehouse and forward")
+	progress("starting Traefik with the routers %s", strings.Join(allRouters(), ", "))
 	tr, err := b.launch("traefik", harness.Options{Dynamic: b.stack.Dynamic(allRouters()...), Debug: b.s.cpuProfile != ""})
 	if err != nil {
 		return err
@@ -110,6 +116,10 @@ func (b *benchmark) throughput() error {
 	if b.res.tokens, err = b.stack.TokenBytes(); err != nil {
 		return err
 	}
+	if b.bearer, err = b.stack.BearerToken(time.Now(), bearerLifetime(b.s)); err != nil {
+		return err
+	}
+	b.res.bearerBytes = len(b.bearer)
 
 	progress("signing in %d times through gatehouse and forward", b.s.signIns)
 	sessions := map[string]bench.Session{}
@@ -128,7 +138,13 @@ func (b *benchmark) throughput() error {
 	sessions[bench.Reference] = bench.ReferenceSession
 	b.res.sessions = sessions
 	for _, r := range allRouters() {
-		if err := browser.CheckIdentity(r, sessions[r], bench.Email); err != nil {
+		var err error
+		if r == bench.GatehouseBearer {
+			err = browser.CheckBearerIdentity(r, b.bearer, bench.Email)
+		} else {
+			err = browser.CheckIdentity(r, sessions[r], bench.Email)
+		}
+		if err != nil {
 			return err
 		}
 	}
@@ -137,7 +153,11 @@ func (b *benchmark) throughput() error {
 		for _, r := range allRouters() {
 			progress("round %d of %d: %s for %v", round, b.s.rounds, r, b.s.round)
 			profile := b.s.cpuProfile != "" && round == 1 && r == bench.Gatehouse
-			res, err := b.drive(tr, r, load{cookie: sessions[r].Header(), duration: b.s.round}, profile)
+			l := load{cookie: sessions[r].Header(), duration: b.s.round}
+			if r == bench.GatehouseBearer {
+				l = load{authorization: "Bearer " + b.bearer, duration: b.s.round}
+			}
+			res, err := b.drive(tr, r, l, profile)
 			if err != nil {
 				return err
 			}
@@ -151,6 +171,13 @@ func (b *benchmark) throughput() error {
 		return err
 	}
 	return b.compareCookies(browser)
+}
+
+// bearerLifetime returns how long the bearer token of gatehouse-bearer is
+// valid: an hour more than the wrk time of every round, so that it outlives
+// the rounds however slowly the sign-ins and checks before them go.
+func bearerLifetime(s settings) time.Duration {
+	return time.Hour + time.Duration(s.rounds*len(allRouters()))*s.round
 }
 
 // drive runs wrk at router with l (its url and host filled in here) and

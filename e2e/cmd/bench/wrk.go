@@ -23,6 +23,9 @@ type load struct {
 	host string
 	// cookie is the Cookie header of every request; "" sends none.
 	cookie string
+	// authorization is the Authorization header of every request; ""
+	// sends none.
+	authorization string
 	// cookieFile, if set, names a file of Cookie headers, one a line: each
 	// request takes the next (rotate.lua), and cookie is ignored.
 	cookieFile string
@@ -91,6 +94,9 @@ func runWrk(l load, dir string) (wrkResult, error) {
 		args = append(args, "-H", "Host: "+l.host)
 		if l.cookie != "" {
 			args = append(args, "-H", "Cookie: "+l.cookie)
+		}
+		if l.authorization != "" {
+			args = append(args, "-H", "Authorization: "+l.authorization)
 		}
 		args = append(args, l.url)
 	}
