@@ -79,7 +79,7 @@ func (g *Gatehouse) deny(w http.ResponseWriter, r *http.Request, o origin.Reques
 	}
 	noStore(w)
 	writePage(w, http.StatusForbidden, "Access denied", text+
-			`<p><a class="button" href="`+html.EscapeString(start)+`">Sign in as someone else</a></p>`)
+		`<p><a class="button" href="`+html.EscapeString(start)+`">Sign in as someone else</a></p>`)
 }
 
 // writeStatus answers with status and a short body in the format the client
