@@ -219,7 +219,8 @@ func isNavigation(r *http.Request, o origin.Request) bool {
 
 // signedIn returns the access of the request's session, kept current by
 // maintain and checked against the authorization rules: an error wrapping
-// errUnauthorized when there is none (or it ended), errForbidden when the
+// errUnauthorized when there is none (or it ended), errUnavailable when the
+// session store cannot tell (never taken for "signed out"), errForbidden when the
 // rules refuse its user, with an access that holds only that session's
 // state (for deny). A request carrying the cookies of one before it
 // gets that one's access from the cache, until the session needs more than
@@ -236,6 +237,9 @@ func (g *Gatehouse) signedIn(w http.ResponseWriter, r *http.Request) (*access, e
 		}
 	}
 	s, err := g.sessions.Load(r)
+	if errors.Is(err, session.ErrUnavailable) {
+		return nil, fmt.Errorf("%w: %v", errUnavailable, err)
+	}
 	if err != nil {
 		return nil, fmt.Errorf("%w: %v", errUnauthorized, err)
 	}

@@ -138,7 +138,7 @@ func (g *Gatehouse) callback(w http.ResponseWriter, r *http.Request, o origin.Re
 		return nil
 	}
 	if err := g.sessions.Save(w, r, s); err != nil {
-		return err
+		return storeError(err)
 	}
 	g.log.debugf("signed in %q", stripControls(s.Subject))
 	noStore(w)
@@ -148,14 +148,21 @@ func (g *Gatehouse) callback(w http.ResponseWriter, r *http.Request, o origin.Re
 
 // signOut clears the session and every sign-in in progress, ends the
 // session at the provider when configured (backendLogoutURL from the server,
-// oidcLogout through the browser), then goes to a validated rd.
+// oidcLogout through the browser), then goes to a validated rd. When the
+// store cannot end the session where it keeps it, the answer is 503.
 func (g *Gatehouse) signOut(w http.ResponseWriter, r *http.Request, o origin.Request) error {
 	s, err := g.sessions.Load(r)
 	if err != nil {
 		s = nil
 	}
-	g.sessions.Clear(w, r)
+	cleared := g.sessions.Clear(w, r)
 	g.flows.clear(w, r)
+	if cleared != nil {
+		// The cookies are gone from this browser, but a copy of them would
+		// still open the session where the store keeps it: say so rather
+		// than report a sign-out that did not happen.
+		return storeError(cleared)
+	}
 	if s != nil {
 		// A copy of the cookie from before the last refresh must not be
 		// handed the refreshed session any more, nor any copy a session

@@ -110,7 +110,7 @@ type refreshResult struct {
 // errSessionEnded when the user must sign in again.
 func (g *Gatehouse) maintain(w http.ResponseWriter, r *http.Request, s *session.State, now time.Time) (*session.State, bool, error) {
 	if g.cfg.idleTimeout > 0 && now.Sub(lastActive(s)) > g.cfg.idleTimeout {
-		g.sessions.Clear(w, r)
+		g.clear(w, r)
 		return nil, false, fmt.Errorf("%w: idle for longer than sessionIdleTimeout", errSessionEnded)
 	}
 	save := s.Stale()
@@ -118,7 +118,7 @@ func (g *Gatehouse) maintain(w http.ResponseWriter, r *http.Request, s *session.
 		fresh, err := g.refresh(r.Context(), s)
 		switch {
 		case errors.Is(err, oauth.ErrRejected) || errors.Is(err, errSignedOut):
-			g.sessions.Clear(w, r)
+			g.clear(w, r)
 			return nil, false, fmt.Errorf("%w: %v", errSessionEnded, err)
 		case err != nil:
 			// The provider is down or slow (the refresh logged why): the
@@ -135,10 +135,28 @@ func (g *Gatehouse) maintain(w http.ResponseWriter, r *http.Request, s *session.
 	}
 	if save {
 		if err := g.sessions.Save(w, r, s); err != nil {
-			return nil, false, err
+			return nil, false, storeError(err)
 		}
 	}
 	return s, save, nil
+}
+
+// clear ends the request's session as maintain does: its cookies go in any
+// case, and a store that could not end it where it keeps it says so once an
+// outage (the session then ends at its expiry there).
+func (g *Gatehouse) clear(w http.ResponseWriter, r *http.Request) {
+	if err := g.sessions.Clear(w, r); err != nil {
+		g.log.debugf("ending a session: %v", err)
+	}
+}
+
+// storeError returns err, a Store's, as the handlers' error: errUnavailable
+// for an outage, itself otherwise.
+func storeError(err error) error {
+	if errors.Is(err, session.ErrUnavailable) {
+		return fmt.Errorf("%w: %v", errUnavailable, err)
+	}
+	return err
 }
 
 // idleSteps is how finely the idle clock is kept: the session is written

@@ -19,6 +19,9 @@ var (
 	errUnauthorized = errors.New("not signed in")
 	errForbidden    = errors.New("not authorized")
 	errProvider     = errors.New("identity provider failed")
+	// errUnavailable is the session store's outage: the store logs it once
+	// an outage, not every request (see fail).
+	errUnavailable = errors.New("session store unavailable")
 )
 
 // statusOf returns the HTTP status for a handler's error.
@@ -32,16 +35,19 @@ func statusOf(err error) int {
 		return http.StatusForbidden
 	case errors.Is(err, errProvider):
 		return http.StatusBadGateway
+	case errors.Is(err, errUnavailable):
+		return http.StatusServiceUnavailable
 	}
 	return http.StatusInternalServerError
 }
 
 // fail answers r with the status for err and logs err: faults of the identity
-// provider or our own at error level, a client's bad request at debug level.
+// provider or our own at error level, a client's bad request and the session
+// store's outages (which the store reports once an outage) at debug level.
 // Error strings never hold tokens, codes or cookie values.
 func (g *Gatehouse) fail(w http.ResponseWriter, r *http.Request, err error) {
 	status := statusOf(err)
-	if status >= 500 {
+	if status >= 500 && status != http.StatusServiceUnavailable {
 		g.log.errorf("%s %s: %v", r.Method, r.URL.Path, err)
 	} else {
 		g.log.debugf("%s %s: %d: %v", r.Method, r.URL.Path, status, err)

@@ -20,16 +20,27 @@ var ErrNoSession = errors.New("session: no session")
 // with chunks it does not use writes it again, to expire them.
 const strayRetry = time.Minute
 
+// ErrUnavailable is returned by a Store that could not reach where it keeps
+// sessions (a server store that is down or slow): not an answer about the
+// session, which may well exist. Callers must not take it for "signed out",
+// which would send users into a sign-in that cannot be stored either.
+var ErrUnavailable = errors.New("session: store unavailable")
+
 // Store keeps the State of the browser that sent a request. Implementations
 // write only their own cookies and headers on w, and only before the response
 // is sent upstream.
 type Store interface {
-	// Load returns the request's session, or an error wrapping ErrNoSession.
+	// Load returns the request's session, or an error wrapping ErrNoSession
+	// (there is none: signed out) or ErrUnavailable (the store cannot
+	// tell now).
 	Load(r *http.Request) (*State, error)
-	// Save makes s the session of the browser that sent r.
+	// Save makes s the session of the browser that sent r; an error
+	// wrapping ErrUnavailable when the store cannot keep it now.
 	Save(w http.ResponseWriter, r *http.Request, s *State) error
-	// Clear signs the browser that sent r out.
-	Clear(w http.ResponseWriter, r *http.Request)
+	// Clear signs the browser that sent r out: its cookies are expired in
+	// any case, and an error wrapping ErrUnavailable says the session
+	// could not be ended where the store keeps it.
+	Clear(w http.ResponseWriter, r *http.Request) error
 	// Owns reports whether the cookie called name is one of the store's,
 	// which the middleware keeps from the app.
 	Owns(name string) bool
@@ -188,9 +199,11 @@ func (s *CookieStore) Save(w http.ResponseWriter, r *http.Request, st *State) er
 	return nil
 }
 
-// Clear expires every session cookie the request carries.
-func (s *CookieStore) Clear(w http.ResponseWriter, r *http.Request) {
+// Clear expires every session cookie the request carries. It never fails:
+// the session lives in the cookies only.
+func (s *CookieStore) Clear(w http.ResponseWriter, r *http.Request) error {
 	s.expire(w, r, s.options(r), nil)
+	return nil
 }
 
 // expire deletes the request's session cookies not named in keep.
