@@ -45,10 +45,13 @@ type State struct {
 	SeenAt time.Time
 
 	// stale is set by a Store that wants the session written again as it
-	// is; until by a Store that loaded it (see Until). Unexported, so not
-	// serialized.
+	// is; until by a Store that loaded it (see Until); ticket by a
+	// ServerStore. Unexported, so not serialized.
 	stale bool
 	until time.Time
+	// ticket names the session in a ServerStore that loaded it: saving it
+	// again keeps its ticket. Zero for a new session.
+	ticket ticket
 }
 
 // UserName returns User, or Subject when User is "".
