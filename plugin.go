@@ -114,10 +114,13 @@ type Gatehouse struct {
 	cfg      *settings
 	provider provider
 	sessions session.Store
-	flows    *flowStore
-	headers  *identityHeaders
-	now      func() time.Time
-	log      *logger
+	// coordinator is sessions when Traefik replicas share them (a
+	// server-side store), nil otherwise: see redeem.
+	coordinator session.Coordinator
+	flows       *flowStore
+	headers     *identityHeaders
+	now         func() time.Time
+	log         *logger
 
 	// bearer verifies bearer tokens (skipJWTBearerTokens), nil when off;
 	// claims reads their identity, and bearers remembers the access of

@@ -253,6 +253,17 @@ func (g *Gatehouse) refresh(ctx context.Context, s *session.State) (*session.Sta
 func (g *Gatehouse) redeem(s *session.State, from string) (any, time.Duration, error) {
 	ctx, cancel := context.WithTimeout(context.Background(), refreshTimeout)
 	defer cancel()
+	if g.coordinator != nil {
+		// Other Traefik replicas share the session: one of them redeems.
+		token, ok, err := g.coordinator.Claim(ctx, s, refreshTimeout)
+		if err != nil {
+			return refreshResult{from: from, err: err}, failureMemory, nil
+		}
+		if !ok {
+			return g.awaitRefresh(ctx, s, from)
+		}
+		defer g.coordinator.Release(context.Background(), s, token)
+	}
 	tokens, id, err := g.provider.Refresh(ctx, s.RefreshToken, s.Subject)
 	if err != nil {
 		// Logged here, once per refresh, not by every request it answers.
@@ -263,8 +274,48 @@ func (g *Gatehouse) redeem(s *session.State, from string) (any, time.Duration, e
 		}
 		return refreshResult{from: from, err: err}, failureMemory, nil
 	}
-	return refreshResult{from: from, state: refreshed(s, tokens, id, g.now())}, refreshMemory, nil
+	n := refreshed(s, tokens, id, g.now())
+	if g.coordinator != nil {
+		// Stored before the claim is released, so that a replica that
+		// claims next reads these tokens, not the redeemed ones.
+		if err := g.coordinator.Put(ctx, n); err != nil {
+			g.log.debugf("storing the refreshed session of %q: %v", stripControls(s.Subject), err)
+		}
+	}
+	return refreshResult{from: from, state: n}, refreshMemory, nil
 }
+
+// refreshPoll is how often a replica waiting for another's refresh of a
+// session looks at the store.
+const refreshPoll = 100 * time.Millisecond
+
+// awaitRefresh is redeem's part when another replica holds the session's
+// refresh claim: the session as that replica stores it once its refresh
+// token changed, errSignedOut when it was signed out meanwhile, or, when
+// ctx ends first, an error that leaves the session as it is (as a provider
+// that did not answer does).
+func (g *Gatehouse) awaitRefresh(ctx context.Context, s *session.State, from string) (any, time.Duration, error) {
+	for {
+		fresh, err := g.coordinator.Reload(ctx, s)
+		switch {
+		case errors.Is(err, session.ErrNoSession):
+			return refreshResult{from: from, err: errSignedOut}, failureMemory, nil
+		case err != nil:
+			return refreshResult{from: from, err: err}, failureMemory, nil
+		case fresh.RefreshToken != s.RefreshToken:
+			return refreshResult{from: from, state: fresh}, refreshMemory, nil
+		}
+		select {
+		case <-ctx.Done():
+			return refreshResult{from: from, err: errRefreshElsewhere}, failureMemory, nil
+		case <-time.After(refreshPoll):
+		}
+	}
+}
+
+// errRefreshElsewhere is awaitRefresh's when the replica refreshing the
+// session did not store the result in time.
+var errRefreshElsewhere = errors.New("another replica's refresh of the session did not finish")
 
 // userName returns the session's User for id: "" when it is the subject,
 // which State.UserName then stands for, so that the cookie does not carry

@@ -23,6 +23,26 @@ type Backend interface {
 	Get(ctx context.Context, key string) ([]byte, bool, error)
 	Set(ctx context.Context, key string, value []byte, ttl time.Duration) error
 	Del(ctx context.Context, keys ...string) error
+	// SetNX sets key only when it does not exist, and says whether it did.
+	SetNX(ctx context.Context, key string, value []byte, ttl time.Duration) (bool, error)
+	// DelIfEqual deletes key only while it holds value.
+	DelIfEqual(ctx context.Context, key string, value []byte) (bool, error)
+}
+
+// Coordinator is a Store whose sessions several processes share (Traefik
+// replicas): a session's refresh token must be redeemed by one of them at
+// a time, and the others take the result from the store.
+type Coordinator interface {
+	// Claim tries to take the right to refresh st for ttl and says whether
+	// it got it; the returned token releases it.
+	Claim(ctx context.Context, st *State, ttl time.Duration) (string, bool, error)
+	// Release gives a claim back.
+	Release(ctx context.Context, st *State, token string) error
+	// Reload returns st's session as the store holds it now.
+	Reload(ctx context.Context, st *State) (*State, error)
+	// Put stores st, a session the store loaded, without a response to
+	// write cookies on (a loaded session keeps its cookie).
+	Put(ctx context.Context, st *State) error
 }
 
 const (
@@ -119,6 +139,12 @@ func (s *ServerStore) Load(r *http.Request) (*State, error) {
 	if !found {
 		return nil, fmt.Errorf("%w: the ticket's session is gone", ErrNoSession)
 	}
+	return s.open(t, key, sealed, expires)
+}
+
+// open opens the stored session sealed, t's under key, whose ticket
+// cookie expires at expires.
+func (s *ServerStore) open(t ticket, key string, sealed []byte, expires time.Time) (*State, error) {
 	codec, err := t.codec()
 	if err != nil {
 		return nil, err
@@ -179,11 +205,6 @@ func (t ticket) codec() (*cookie.Codec, error) {
 // planted in the browser never names the user's session), whose cookie it
 // then sets.
 func (s *ServerStore) Save(w http.ResponseWriter, r *http.Request, st *State) error {
-	expires := st.CreatedAt.Add(s.lifetime)
-	now := s.now()
-	if !now.Before(expires) {
-		return fmt.Errorf("session: expired at %v", expires)
-	}
 	t := st.ticket
 	fresh := t.id == nil
 	if fresh {
@@ -192,6 +213,39 @@ func (s *ServerStore) Save(w http.ResponseWriter, r *http.Request, st *State) er
 			return fmt.Errorf("session: reading random bytes: %v", err)
 		}
 		t = ticket{id: b[:ticketIDLen], secret: b[ticketIDLen:]}
+	}
+	ctx, cancel := context.WithTimeout(r.Context(), backendTimeout)
+	defer cancel()
+	if err := s.put(ctx, t, st); err != nil {
+		return err
+	}
+	st.ticket = t
+	if !fresh {
+		return nil
+	}
+	now, expires := s.now(), st.CreatedAt.Add(s.lifetime)
+	value, err := s.codec.Seal(s.name, append(append([]byte(nil), t.id...), t.secret...), now, expires)
+	if err != nil {
+		return fmt.Errorf("session: seal: %w", err)
+	}
+	opts := s.options(r)
+	http.SetCookie(w, opts.New(s.name, value, expires))
+	// A CookieStore's chunks of the same name, left from before the
+	// switch, go.
+	for _, c := range r.Cookies() {
+		if c.Name != s.name && cookie.IsPart(s.name, c.Name) {
+			http.SetCookie(w, opts.Expired(c.Name))
+		}
+	}
+	return nil
+}
+
+// put seals st with t's key and stores it until the session expires.
+func (s *ServerStore) put(ctx context.Context, t ticket, st *State) error {
+	now := s.now()
+	expires := st.CreatedAt.Add(s.lifetime)
+	if !now.Before(expires) {
+		return fmt.Errorf("session: expired at %v", expires)
 	}
 	payload, err := encode(st)
 	if err != nil {
@@ -206,29 +260,10 @@ func (s *ServerStore) Save(w http.ResponseWriter, r *http.Request, st *State) er
 	if err != nil {
 		return fmt.Errorf("session: seal: %w", err)
 	}
-	ctx, cancel := context.WithTimeout(r.Context(), backendTimeout)
-	defer cancel()
 	if err := s.backend.Set(ctx, key, []byte(sealed), expires.Sub(now)); err != nil {
 		return s.outage(err)
 	}
 	s.healthy()
-	st.ticket = t
-	if !fresh {
-		return nil
-	}
-	value, err := s.codec.Seal(s.name, append(append([]byte(nil), t.id...), t.secret...), now, expires)
-	if err != nil {
-		return fmt.Errorf("session: seal: %w", err)
-	}
-	opts := s.options(r)
-	http.SetCookie(w, opts.New(s.name, value, expires))
-	// A CookieStore's chunks of the same name, left from before the
-	// switch, go.
-	for _, c := range r.Cookies() {
-		if c.Name != s.name && cookie.IsPart(s.name, c.Name) {
-			http.SetCookie(w, opts.Expired(c.Name))
-		}
-	}
 	return nil
 }
 
@@ -253,6 +288,57 @@ func (s *ServerStore) Clear(w http.ResponseWriter, r *http.Request) error {
 	}
 	s.healthy()
 	return nil
+}
+
+// Claim takes the refresh lock of st's session (SET NX with ttl, so that a
+// process that dies holding it frees it); the token it returns releases it.
+func (s *ServerStore) Claim(ctx context.Context, st *State, ttl time.Duration) (string, bool, error) {
+	if st.ticket.id == nil {
+		return "", false, fmt.Errorf("session: claim of a session no ServerStore loaded")
+	}
+	b := make([]byte, 16)
+	if _, err := rand.Read(b); err != nil {
+		return "", false, fmt.Errorf("session: reading random bytes: %v", err)
+	}
+	token := hex.EncodeToString(b)
+	ok, err := s.backend.SetNX(ctx, s.key(st.ticket)+":refresh", []byte(token), ttl)
+	if err != nil {
+		return "", false, s.outage(err)
+	}
+	s.healthy()
+	return token, ok, nil
+}
+
+// Release gives back the refresh lock Claim took with token, unless it
+// expired and another process holds it now.
+func (s *ServerStore) Release(ctx context.Context, st *State, token string) error {
+	if _, err := s.backend.DelIfEqual(ctx, s.key(st.ticket)+":refresh", []byte(token)); err != nil {
+		return s.outage(err)
+	}
+	s.healthy()
+	return nil
+}
+
+// Reload returns the session st's ticket names as stored now.
+func (s *ServerStore) Reload(ctx context.Context, st *State) (*State, error) {
+	key := s.key(st.ticket)
+	sealed, found, err := s.backend.Get(ctx, key)
+	if err != nil {
+		return nil, s.outage(err)
+	}
+	s.healthy()
+	if !found {
+		return nil, fmt.Errorf("%w: the ticket's session is gone", ErrNoSession)
+	}
+	return s.open(st.ticket, key, sealed, st.until)
+}
+
+// Put stores st under its ticket.
+func (s *ServerStore) Put(ctx context.Context, st *State) error {
+	if st.ticket.id == nil {
+		return fmt.Errorf("session: put of a session no ServerStore loaded")
+	}
+	return s.put(ctx, st.ticket, st)
 }
 
 // options returns the attributes of the cookies written in answer to r.

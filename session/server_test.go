@@ -68,6 +68,27 @@ func (m *memoryBackend) Del(ctx context.Context, keys ...string) error {
 	return nil
 }
 
+func (m *memoryBackend) SetNX(ctx context.Context, key string, value []byte, ttl time.Duration) (bool, error) {
+	m.mu.Lock()
+	_, held := m.values[key]
+	held = held && m.now().Before(m.expires[key])
+	m.mu.Unlock()
+	if held {
+		return false, nil
+	}
+	return true, m.Set(ctx, key, value, ttl)
+}
+
+func (m *memoryBackend) DelIfEqual(ctx context.Context, key string, value []byte) (bool, error) {
+	m.mu.Lock()
+	equal := string(m.values[key]) == string(value)
+	m.mu.Unlock()
+	if !equal {
+		return false, nil
+	}
+	return true, m.Del(ctx, key)
+}
+
 // newTestServerStore returns a ServerStore over backend on the clock *now,
 // and the log lines it writes.
 func newTestServerStore(t *testing.T, backend Backend, now *time.Time) (*ServerStore, *[]string) {
@@ -247,5 +268,52 @@ func TestServerStoreOutage(t *testing.T) {
 	}
 	if len(*logged) != 2 {
 		t.Errorf("logged %d lines over one outage, want 2 (down, back): %q", len(*logged), *logged)
+	}
+}
+
+// TestServerStoreCoordinates: one process at a time may refresh a session;
+// the others read the result from the store.
+func TestServerStoreCoordinates(t *testing.T) {
+	now := signedIn
+	backend := newMemoryBackend(func() time.Time { return now })
+	s, _ := newTestServerStore(t, backend, &now)
+	st := testState(100)
+	st.CreatedAt = now
+	w := httptest.NewRecorder()
+	if err := s.Save(w, httptest.NewRequest(http.MethodGet, "/", nil), st); err != nil {
+		t.Fatal(err)
+	}
+	a, _ := s.Load(carry(w))
+	b, _ := s.Load(carry(w))
+	ctx := context.Background()
+	token, ok, err := s.Claim(ctx, a, 15*time.Second)
+	if !ok || err != nil {
+		t.Fatalf("first Claim = %v, %v, want the claim", ok, err)
+	}
+	if _, ok, err := s.Claim(ctx, b, 15*time.Second); ok || err != nil {
+		t.Fatalf("second Claim = %v, %v, want refused", ok, err)
+	}
+	a.RefreshToken = "rotated"
+	if err := s.Put(ctx, a); err != nil {
+		t.Fatal(err)
+	}
+	if got, err := s.Reload(ctx, b); err != nil || got.RefreshToken != "rotated" {
+		t.Errorf("Reload = %v, %v, want the refreshed session", got, err)
+	}
+	if err := s.Release(ctx, b, "not-the-token"); err != nil {
+		t.Fatal(err)
+	}
+	if _, ok, _ := s.Claim(ctx, b, 15*time.Second); ok {
+		t.Error("a Release with another token freed the claim")
+	}
+	if err := s.Release(ctx, a, token); err != nil {
+		t.Fatal(err)
+	}
+	if _, ok, _ := s.Claim(ctx, b, 15*time.Second); !ok {
+		t.Error("Claim after the Release = refused, want the claim")
+	}
+	now = now.Add(16 * time.Second)
+	if _, ok, _ := s.Claim(ctx, a, 15*time.Second); !ok {
+		t.Error("Claim after the claim's ttl = refused, want the claim (a dead holder frees it)")
 	}
 }
