@@ -141,10 +141,9 @@ func TestSetTTL(t *testing.T) {
 }
 
 func TestSetRefuses(t *testing.T) {
-	s := redistest.Start(t, redistest.Options{})
-	c := newClient(t, Options{ConnectionURL: serverURL(s)})
+	f := newFakeServer(t, func(c, n int, command string) string { return replyOK })
+	c := newClient(t, Options{ConnectionURL: f.url()})
 	ctx := testContext(t)
-	big := bytes.Repeat([]byte("v"), MaxValueLen+1)
 	tests := []struct {
 		name  string
 		value []byte
@@ -154,7 +153,7 @@ func TestSetRefuses(t *testing.T) {
 		{"zero ttl", []byte("v"), 0, nil},
 		{"negative ttl", []byte("v"), -time.Second, nil},
 		{"ttl under a millisecond", []byte("v"), 999 * time.Microsecond, nil},
-		{"value over MaxValueLen", big, time.Hour, ErrTooLarge},
+		{"value over MaxValueLen", make([]byte, MaxValueLen+1), time.Hour, ErrTooLarge},
 	}
 	for _, tt := range tests {
 		errSet := c.Set(ctx, "k", tt.value, tt.ttl)
@@ -168,15 +167,23 @@ func TestSetRefuses(t *testing.T) {
 			t.Errorf("SetNX with %s = true, want false", tt.name)
 		}
 	}
-	if _, ok, err := c.Get(ctx, "k"); ok || err != nil {
-		t.Errorf("Get(k) after refused Sets = %v, %v, want false, nil", ok, err)
-	}
-	largest := big[:MaxValueLen]
+	sameCommands(t, f)
+}
+
+func TestLargestValue(t *testing.T) {
+	s := redistest.Start(t, redistest.Options{})
+	c := newClient(t, Options{ConnectionURL: serverURL(s)})
+	ctx := testContext(t)
+	largest := bytes.Repeat([]byte("v"), MaxValueLen)
 	if err := c.Set(ctx, "k", largest, time.Hour); err != nil {
 		t.Fatalf("Set(MaxValueLen bytes) = %v", err)
 	}
 	if v, ok, err := c.Get(ctx, "k"); !bytes.Equal(v, largest) || !ok || err != nil {
 		t.Errorf("Get(k) of MaxValueLen bytes = %d bytes, %v, %v, want them, true, nil", len(v), ok, err)
+	}
+	run(t, c, "APPEND", "k", "+")
+	if _, _, err := c.Get(ctx, "k"); !errors.Is(err, ErrProtocol) {
+		t.Errorf("Get(k) of MaxValueLen+1 bytes = %v, want %v", err, ErrProtocol)
 	}
 }
 

@@ -61,7 +61,8 @@ func (d *dialer) setUp(ctx context.Context, c *conn, addr string) error {
 			return err
 		}
 		tc := tls.Client(c.nc, config)
-		if err := tc.SetDeadline(c.deadline(ctx)); err != nil {
+		deadline, _ := c.deadline(ctx)
+		if err := tc.SetDeadline(deadline); err != nil {
 			return fmt.Errorf("%w: %w", ErrUnavailable, err)
 		}
 		if err := tc.HandshakeContext(ctx); err != nil {
@@ -116,23 +117,25 @@ func (d *dialer) tlsConfig(addr string) (*tls.Config, error) {
 	return config, nil
 }
 
-// deadline returns when a round trip started now must end: after the I/O
-// timeout, or at ctx's deadline if sooner.
-func (c *conn) deadline(ctx context.Context) time.Time {
+// deadline returns when a round trip started now must end, after the I/O
+// timeout or at ctx's deadline if sooner, and whether it is ctx's.
+func (c *conn) deadline(ctx context.Context) (time.Time, bool) {
 	t := time.Now().Add(c.ioTimeout)
 	if d, ok := ctx.Deadline(); ok && d.Before(t) {
-		return d
+		return d, true
 	}
-	return t
+	return t, false
 }
 
 // do sends one command and reads its reply, within c.deadline(ctx). A
 // server's error reply is returned as a reply of kind '-', not as an error.
 // An error means the connection can no longer be used: it wraps ErrProtocol
 // for a bad reply, or is the network's error (a timeout wraps
-// os.ErrDeadlineExceeded).
+// os.ErrDeadlineExceeded, and context.DeadlineExceeded too when it was
+// ctx's deadline).
 func (c *conn) do(ctx context.Context, args [][]byte) (reply, error) {
-	if err := c.nc.SetDeadline(c.deadline(ctx)); err != nil {
+	deadline, byCtx := c.deadline(ctx)
+	if err := c.nc.SetDeadline(deadline); err != nil {
 		return reply{}, err
 	}
 	c.buf = appendCommand(c.buf[:0], args)
@@ -143,8 +146,8 @@ func (c *conn) do(ctx context.Context, args [][]byte) (reply, error) {
 		c.buf = nil // a large value's buffer is not kept in the pool
 	}
 	rep, err := readReply(c.r, newBudget(), 0)
-	if errors.Is(err, os.ErrDeadlineExceeded) && ctx.Err() != nil {
-		err = fmt.Errorf("%w: %w", ctx.Err(), err)
+	if byCtx && errors.Is(err, os.ErrDeadlineExceeded) {
+		err = fmt.Errorf("%w: %w", context.DeadlineExceeded, err)
 	}
 	return rep, err
 }

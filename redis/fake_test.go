@@ -11,7 +11,7 @@ import (
 
 // Answers of a fakeServer's script that are not RESP.
 const (
-	closeConn = "<close>" // close the connection without answering
+	closeConn = "<close>" // close the connection; after a partial reply, once written
 	hang      = "<hang>"  // never answer
 )
 
@@ -87,11 +87,13 @@ func (f *fakeServer) serve(c int, nc net.Conn) {
 		f.mu.Lock()
 		f.log = append(f.log, strconv.Itoa(c)+"/"+strconv.Itoa(n)+" "+command)
 		f.mu.Unlock()
-		switch answer := f.answer(c, n, command); answer {
-		case closeConn:
+		answer := f.answer(c, n, command)
+		switch {
+		case strings.HasSuffix(answer, closeConn):
+			_, _ = nc.Write([]byte(strings.TrimSuffix(answer, closeConn)))
 			_ = nc.Close()
 			return
-		case hang:
+		case answer == hang:
 		default:
 			if _, err := nc.Write([]byte(answer)); err != nil {
 				return

@@ -133,6 +133,7 @@ func TestReadReplyLimitsAreShared(t *testing.T) {
 		{"two halves of the byte limit", "*2\r\n" + half + half, true},
 		{"two halves and a byte", "*3\r\n" + half + half + "$1\r\nx\r\n", false},
 		{"two halves and a simple string", "*3\r\n" + half + half + "+x\r\n", false},
+		{"simple strings past the byte limit", "*300\r\n" + strings.Repeat("+"+strings.Repeat("s", 4000)+"\r\n", 300), false},
 		{"arrays holding the element limit", "*2\r\n" + ints(512) + ints(maxReplyElems-2-512), true},
 		{"arrays holding one element more", "*2\r\n" + ints(512) + ints(maxReplyElems-1-512), false},
 		{"the deepest nesting", strings.Repeat("*1\r\n", maxReplyDepth-1) + "*0\r\n", true},
