@@ -2,31 +2,9 @@ package redis
 
 import (
 	"context"
-	"errors"
 	"fmt"
-	"os"
 	"strconv"
 	"time"
-)
-
-// Errors a Client's methods wrap. Every error means the command's outcome
-// is unknown or failed; a missing key is not an error.
-var (
-	// ErrUnavailable marks a failure that may pass without any change on
-	// the caller's side: the server could not be reached or did not answer
-	// in time, or answered that it cannot serve now (LOADING, MASTERDOWN,
-	// READONLY, TRYAGAIN, CLUSTERDOWN, BUSY, NOREPLICAS, MISCONF, OOM).
-	// Refused credentials wrap it too, with ErrAuth.
-	ErrUnavailable = errors.New("redis: unavailable")
-	// ErrAuth marks a server that refused the credentials (AUTH failed) or
-	// a command for lack of permission (NOAUTH, WRONGPASS, NOPERM): a
-	// configuration fault worth an operator's attention.
-	ErrAuth = errors.New("redis: credentials refused")
-	// ErrServer marks any other error reply of the server (ERR,
-	// WRONGTYPE...): the command itself was refused.
-	ErrServer = errors.New("redis: command refused")
-	// ErrTooLarge is returned for a value over MaxValueLen.
-	ErrTooLarge = errors.New("redis: value too large")
 )
 
 // delIfEqualScript deletes KEYS[1] if it holds ARGV[1], returning the number
@@ -189,76 +167,13 @@ func (c *Client) DelIfEqual(ctx context.Context, key string, value []byte) (bool
 	return rep.n == 1, nil
 }
 
-// exec runs one command (args[0] is its name) and returns a reply that is
-// not an error. A connection taken from the pool that fails with a network
-// error other than a timeout (the server closed it, or restarted) is
-// closed with the other idle ones and the command is sent once more on a
-// new connection; exec reports whether it did. Every command the Client
-// sends may be sent twice: each is idempotent, or (SET NX) its caller
-// checks the outcome. A connection that failed is closed, never pooled.
+// exec runs one command on the Client's server (args[0] is its name) and
+// returns a reply that is not an error, and whether the command was sent
+// twice (see pool.exec).
 func (c *Client) exec(ctx context.Context, args [][]byte) (reply, bool, error) {
-	name := string(args[0])
-	if err := ctx.Err(); err != nil {
-		return reply{}, false, fmt.Errorf("%w: %s: %w", ErrUnavailable, name, err)
+	rep, retried, err := c.pool.exec(ctx, args)
+	if err == nil && rep.kind == '-' {
+		return reply{}, retried, replyError(string(args[0]), rep.str)
 	}
-	p := c.pool
-	cn, reused, err := p.get(ctx)
-	if err != nil {
-		return reply{}, false, fmt.Errorf("%s: %w", name, err)
-	}
-	rep, err := cn.do(ctx, args)
-	retried := false
-	if err != nil && reused && retryable(ctx, err) {
-		cn.close()
-		p.drain()
-		retried = true
-		cn, err = p.dialer.dial(ctx, p.addr)
-		if err != nil {
-			return reply{}, retried, fmt.Errorf("%s: %w", name, err)
-		}
-		rep, err = cn.do(ctx, args)
-	}
-	if err != nil {
-		cn.close()
-		return reply{}, retried, fmt.Errorf("%w: %s: %w", ErrUnavailable, name, err)
-	}
-	if rep.kind == '-' {
-		keep, err := replyError(name, rep.str)
-		if keep {
-			p.put(cn)
-		} else {
-			cn.close()
-		}
-		return reply{}, retried, err
-	}
-	p.put(cn)
-	return rep, retried, nil
-}
-
-// retryable reports whether a command that failed with err on a reused
-// connection may be sent again on a new one: not when ctx is done, the
-// server was too slow (trying again would double the wait) or its reply
-// was malformed.
-func retryable(ctx context.Context, err error) bool {
-	return ctx.Err() == nil && !errors.Is(err, os.ErrDeadlineExceeded) && !errors.Is(err, ErrProtocol)
-}
-
-// replyError returns whether the connection stays usable after a server's
-// error reply msg to command, and the error for it. It does not after a
-// refusal that says this server cannot serve now or the credentials are
-// wrong.
-func replyError(command string, msg []byte) (bool, error) {
-	code := errorCode(msg)
-	switch code {
-	case "LOADING", "MASTERDOWN", "READONLY", "TRYAGAIN", "CLUSTERDOWN", "BUSY", "NOREPLICAS", "MISCONF", "OOM":
-		return false, fmt.Errorf("%w: %s: server replied %s", ErrUnavailable, command, code)
-	case "NOAUTH", "WRONGPASS", "NOPERM":
-		return false, fmt.Errorf("%w (%w): %s: server replied %s", ErrUnavailable, ErrAuth, command, code)
-	}
-	return true, fmt.Errorf("%w: %s: server replied %s", ErrServer, command, code)
-}
-
-// unexpected returns the error for a reply of a type command does not give.
-func unexpected(command string, rep reply) error {
-	return fmt.Errorf("%w: %s: unexpected reply of type %q", ErrProtocol, command, rep.kind)
+	return rep, retried, err
 }

@@ -156,17 +156,3 @@ func (c *conn) do(ctx context.Context, args [][]byte) (reply, error) {
 func (c *conn) close() {
 	_ = c.nc.Close()
 }
-
-// errorCode returns the first word of a server's error reply (ERR,
-// WRONGTYPE, NOAUTH...), which is all of it that errors quote: the rest may
-// repeat a command's arguments, keys and values included.
-func errorCode(msg []byte) string {
-	n := 0
-	for n < len(msg) && n < 32 && msg[n] >= 'A' && msg[n] <= 'Z' {
-		n++
-	}
-	if n == 0 {
-		return "an error"
-	}
-	return string(msg[:n])
-}

@@ -2,6 +2,9 @@ package redis
 
 import (
 	"context"
+	"errors"
+	"fmt"
+	"os"
 	"sync"
 	"time"
 )
@@ -47,6 +50,60 @@ func (p *pool) get(ctx context.Context) (*conn, bool, error) {
 	}
 	c, err := p.dialer.dial(ctx, p.addr)
 	return c, false, err
+}
+
+// exec runs one command (args[0] is its name) on a pooled or new
+// connection and returns its reply, a server's error reply included. A
+// connection taken from the pool that fails with a network error other
+// than a timeout (the server closed it, or restarted) is closed with the
+// other idle ones and the command is sent once more on a new connection;
+// exec reports whether it did. Every command the Client sends may be sent
+// twice: each is idempotent, or (SET NX) its caller checks the outcome.
+// A connection that failed, or whose server replied that it cannot serve
+// now or refused the credentials, is closed, never pooled. Errors wrap
+// ErrUnavailable, or ErrProtocol for a malformed reply.
+func (p *pool) exec(ctx context.Context, args [][]byte) (reply, bool, error) {
+	name := string(args[0])
+	if err := ctx.Err(); err != nil {
+		return reply{}, false, fmt.Errorf("%w: %s: %w", ErrUnavailable, name, err)
+	}
+	cn, reused, err := p.get(ctx)
+	if err != nil {
+		return reply{}, false, fmt.Errorf("%s: %w", name, err)
+	}
+	rep, err := cn.do(ctx, args)
+	retried := false
+	if err != nil && reused && retryable(ctx, err) {
+		cn.close()
+		p.drain()
+		retried = true
+		cn, err = p.dialer.dial(ctx, p.addr)
+		if err != nil {
+			return reply{}, retried, fmt.Errorf("%s: %w", name, err)
+		}
+		rep, err = cn.do(ctx, args)
+	}
+	switch {
+	case err != nil && errors.Is(err, ErrProtocol):
+		cn.close()
+		return reply{}, retried, fmt.Errorf("%s: %w", name, err)
+	case err != nil:
+		cn.close()
+		return reply{}, retried, fmt.Errorf("%w: %s: %w", ErrUnavailable, name, err)
+	case rep.kind == '-' && errorClass(errorCode(rep.str)) != refused:
+		cn.close()
+	default:
+		p.put(cn)
+	}
+	return rep, retried, nil
+}
+
+// retryable reports whether a command that failed with err on a reused
+// connection may be sent again on a new one: not when ctx is done, the
+// server was too slow (trying again would double the wait) or its reply
+// was malformed.
+func retryable(ctx context.Context, err error) bool {
+	return ctx.Err() == nil && !errors.Is(err, os.ErrDeadlineExceeded) && !errors.Is(err, ErrProtocol)
 }
 
 // put returns a healthy connection for reuse, or closes it when the pool is
