@@ -38,7 +38,8 @@ type dialer struct {
 // dial connects to addr (host:port), completes the TLS handshake when the
 // dialer uses TLS (the certificate must name addr's host), authenticates
 // and selects the database. Its errors wrap ErrUnavailable, and ErrAuth as
-// well when the server refused the credentials.
+// well when the server refused the credentials rather than said it cannot
+// serve now (LOADING).
 func (d *dialer) dial(ctx context.Context, addr string) (*conn, error) {
 	nd := &net.Dialer{Timeout: d.dialTimeout}
 	nc, err := nd.DialContext(ctx, "tcp", addr)
@@ -79,6 +80,9 @@ func (d *dialer) setUp(ctx context.Context, c *conn, addr string) error {
 		rep, err := c.do(ctx, args)
 		if err != nil {
 			return fmt.Errorf("%w: AUTH: %w", ErrUnavailable, err)
+		}
+		if rep.kind == '-' && errorClass(errorCode(rep.str)) == unavailable {
+			return replyError("AUTH", rep.str)
 		}
 		if rep.kind == '-' {
 			return fmt.Errorf("%w (%w): AUTH: server replied %s", ErrUnavailable, ErrAuth, errorCode(rep.str))
