@@ -1,0 +1,179 @@
+package redis
+
+import (
+	"context"
+	"fmt"
+	"strconv"
+	"time"
+)
+
+// delIfEqualScript deletes KEYS[1] if it holds ARGV[1], returning the number
+// of keys deleted.
+const delIfEqualScript = `if redis.call("GET", KEYS[1]) == ARGV[1] then return redis.call("DEL", KEYS[1]) end return 0`
+
+// Client runs commands on one Redis server over a pool of connections. It
+// is safe for concurrent use, starts no goroutine and does no I/O until a
+// command runs. Errors never quote keys, values or credentials.
+type Client struct {
+	pool *pool
+}
+
+// New returns a Client for the server o names, or o.Check's error.
+func New(o Options) (*Client, error) {
+	if err := o.Check(); err != nil {
+		return nil, err
+	}
+	t, _ := o.target()
+	d := &dialer{
+		dialTimeout: orDefault(o.DialTimeout, DefaultDialTimeout),
+		ioTimeout:   orDefault(o.IOTimeout, DefaultIOTimeout),
+		tls:         t.tls,
+		caPath:      o.CAPath,
+		insecure:    o.InsecureSkipVerify,
+		username:    t.username,
+		password:    t.password,
+		db:          t.db,
+	}
+	now := o.Now
+	if now == nil {
+		now = time.Now
+	}
+	size := o.PoolSize
+	if size == 0 {
+		size = DefaultPoolSize
+	}
+	p := &pool{addr: t.addr, dialer: d, now: now, idleTimeout: orDefault(o.IdleTimeout, DefaultIdleTimeout), size: size}
+	return &Client{pool: p}, nil
+}
+
+// orDefault returns d, or def when d is zero.
+func orDefault(d, def time.Duration) time.Duration {
+	if d == 0 {
+		return def
+	}
+	return d
+}
+
+// Close closes the idle connections. Commands still run afterwards, each
+// on a connection of its own that is closed after use.
+func (c *Client) Close() error {
+	c.pool.close()
+	return nil
+}
+
+// Get returns the value of key and true, or false when key does not exist.
+func (c *Client) Get(ctx context.Context, key string) ([]byte, bool, error) {
+	rep, _, err := c.exec(ctx, [][]byte{[]byte("GET"), []byte(key)})
+	if err != nil {
+		return nil, false, err
+	}
+	switch {
+	case rep.kind == '$' && rep.null:
+		return nil, false, nil
+	case rep.kind == '$':
+		return rep.str, true, nil
+	}
+	return nil, false, unexpected("GET", rep)
+}
+
+// Set stores value under key for ttl (SET key value PX ms), which must be at
+// least a millisecond and is cut to whole milliseconds.
+func (c *Client) Set(ctx context.Context, key string, value []byte, ttl time.Duration) error {
+	px, err := setArgs("SET", value, ttl)
+	if err != nil {
+		return err
+	}
+	rep, _, err := c.exec(ctx, [][]byte{[]byte("SET"), []byte(key), value, []byte("PX"), px})
+	if err != nil {
+		return err
+	}
+	if rep.kind != '+' {
+		return unexpected("SET", rep)
+	}
+	return nil
+}
+
+// SetNX stores value under key for ttl, as Set does, only if key does not
+// exist (SET key value NX PX ms), and reports whether it stored it: the
+// acquisition of a lock. value must be unique to the caller (a random
+// token): when a pooled connection failed and the command was sent again,
+// the first attempt may have stored value without the reply arriving, so a
+// refused second attempt reads key back and reports true if it holds value.
+func (c *Client) SetNX(ctx context.Context, key string, value []byte, ttl time.Duration) (bool, error) {
+	px, err := setArgs("SET NX", value, ttl)
+	if err != nil {
+		return false, err
+	}
+	rep, retried, err := c.exec(ctx, [][]byte{[]byte("SET"), []byte(key), value, []byte("NX"), []byte("PX"), px})
+	if err != nil {
+		return false, err
+	}
+	switch {
+	case rep.kind == '+':
+		return true, nil
+	case rep.kind == '$' && rep.null && retried:
+		held, ok, err := c.Get(ctx, key)
+		return ok && string(held) == string(value), err
+	case rep.kind == '$' && rep.null:
+		return false, nil
+	}
+	return false, unexpected("SET NX", rep)
+}
+
+// setArgs checks a value and TTL for command and returns the TTL in
+// milliseconds, formatted.
+func setArgs(command string, value []byte, ttl time.Duration) ([]byte, error) {
+	if len(value) > MaxValueLen {
+		return nil, fmt.Errorf("%w: %s: %d bytes, the most is %d", ErrTooLarge, command, len(value), MaxValueLen)
+	}
+	if ttl < time.Millisecond {
+		return nil, fmt.Errorf("redis: %s: ttl %v under a millisecond", command, ttl)
+	}
+	return strconv.AppendInt(nil, int64(ttl/time.Millisecond), 10), nil
+}
+
+// Del deletes keys; keys that do not exist are ignored.
+func (c *Client) Del(ctx context.Context, keys ...string) error {
+	if len(keys) == 0 {
+		return nil
+	}
+	args := make([][]byte, 0, len(keys)+1)
+	args = append(args, []byte("DEL"))
+	for _, k := range keys {
+		args = append(args, []byte(k))
+	}
+	rep, _, err := c.exec(ctx, args)
+	if err != nil {
+		return err
+	}
+	if rep.kind != ':' {
+		return unexpected("DEL", rep)
+	}
+	return nil
+}
+
+// DelIfEqual deletes key if it holds value, atomically (a script run with
+// EVAL), and reports whether it did: the release of a lock taken with
+// SetNX. When a pooled connection failed and the command was sent again,
+// false may mean that the first attempt deleted it.
+func (c *Client) DelIfEqual(ctx context.Context, key string, value []byte) (bool, error) {
+	rep, _, err := c.exec(ctx, [][]byte{[]byte("EVAL"), []byte(delIfEqualScript), []byte("1"), []byte(key), value})
+	if err != nil {
+		return false, err
+	}
+	if rep.kind != ':' {
+		return false, unexpected("EVAL", rep)
+	}
+	return rep.n == 1, nil
+}
+
+// exec runs one command on the Client's server (args[0] is its name) and
+// returns a reply that is not an error, and whether the command was sent
+// twice (see pool.exec).
+func (c *Client) exec(ctx context.Context, args [][]byte) (reply, bool, error) {
+	rep, retried, err := c.pool.exec(ctx, args)
+	if err == nil && rep.kind == '-' {
+		return reply{}, retried, replyError(string(args[0]), rep.str)
+	}
+	return rep, retried, err
+}
