@@ -59,6 +59,14 @@ func newTestEnv(t *testing.T, edit func(c *Config)) *testEnv {
 // which another environment may share.
 func newTestEnvWith(t *testing.T, idp *oidctest.Provider, edit func(c *Config)) *testEnv {
 	t.Helper()
+	return startTestEnv(t, idp, nil, edit)
+}
+
+// startTestEnv starts an environment on idp whose Gatehouse runs on the
+// clock of clockOf (another environment's, as Traefik replicas share the
+// time), or on its own when clockOf is nil.
+func startTestEnv(t *testing.T, idp *oidctest.Provider, clockOf *testEnv, edit func(c *Config)) *testEnv {
+	t.Helper()
 	env := &testEnv{t: t, idp: idp, log: &syncBuffer{}}
 	app := http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		env.mu.Lock()
@@ -68,8 +76,12 @@ func newTestEnvWith(t *testing.T, idp *oidctest.Provider, edit func(c *Config)) 
 	})
 	c := testConfig(idp.Issuer(), edit)
 	env.clock = time.Now()
-	env.idp.SetClock(env.now)
-	g, err := build(app, c, "test", env.now, newLogger("test", env.log, env.log))
+	now := env.now
+	if clockOf != nil {
+		now = clockOf.now
+	}
+	env.idp.SetClock(now)
+	g, err := build(app, c, "test", now, newLogger("test", env.log, env.log))
 	if err != nil {
 		t.Fatalf("New: %v", err)
 	}

@@ -78,9 +78,24 @@ type Config struct {
 	SetAuthorizationHeader  bool
 	AuthResponseHeaders     []string
 	StripAuthCookies        bool
-	SkipJWTBearerTokens     bool
-	ExtraJWTIssuers         []string
-	Upstream                string
+
+	SessionStoreType            string
+	RedisConnectionURL          string
+	RedisUsername               string
+	RedisPassword               string
+	RedisCAPath                 string
+	RedisInsecureSkipTLSVerify  bool
+	RedisConnectionIdleTimeout  string
+	RedisUseSentinel            bool
+	RedisSentinelMasterName     string
+	RedisSentinelConnectionURLs []string
+	RedisSentinelPassword       string
+	RedisUseCluster             bool
+	RedisClusterConnectionURLs  []string
+	RedisKeyPrefix              string
+	SkipJWTBearerTokens         bool
+	ExtraJWTIssuers             []string
+	Upstream                    string
 }
 
 // CreateConfig returns a Config holding the defaults: oauth2-proxy's, except
@@ -189,7 +204,7 @@ func build(next http.Handler, config *Config, name string, now func() time.Time,
 	} else {
 		codec = cfg.codec.Bound(binding)
 	}
-	g.sessions = session.NewCookieStore(cfg.cookieName, codec, cfg.cookieExpire, cfg.cookies, cfg.reverseProxy, now)
+	g.sessions, g.coordinator = newStore(cfg, codec, now, log)
 	g.flows = newFlowStore(cfg, codec, now)
 	g.refreshes = refreshGroups.get(refreshScope(binding, cfg.cookieName), now)
 	g.refreshWait = refreshWait

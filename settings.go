@@ -15,6 +15,7 @@ import (
 	"github.com/gatehouse-auth/gatehouse/oauth"
 	"github.com/gatehouse-auth/gatehouse/origin"
 	"github.com/gatehouse-auth/gatehouse/redirect"
+	"github.com/gatehouse-auth/gatehouse/redis"
 	"github.com/traefik/paerser/types"
 )
 
@@ -35,7 +36,11 @@ type settings struct {
 	redirectURL   string // "" means derived from each request
 	pkce          bool
 
-	cookieName       string
+	cookieName string
+	// redis is the server sessions are kept in (sessionStoreType redis),
+	// nil for the cookie store; keyPrefix their keys' prefix there.
+	redis            *redis.Options
+	keyPrefix        string
 	codec            *cookie.Codec // nil with cookieSecretFile
 	cookieSecretFile string
 	cookies          cookie.Policy
@@ -99,6 +104,7 @@ func newSettings(c *Config, now func() time.Time, logf func(format string, args 
 		oidcLogout:         c.OIDCLogout,
 	}
 	checkProvider(&p, c, s)
+	checkStore(&p, c, s)
 	checkBearer(&p, c, s)
 	var callback *url.URL
 	s.redirectURL, callback = checkURL(&p, "redirectURL", c.RedirectURL, false)
