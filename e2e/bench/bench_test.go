@@ -95,3 +95,26 @@ func TestBearerToken(t *testing.T) {
 		}
 	}
 }
+
+// TestRedis checks the benchmark's Redis server: it answers once StartRedis
+// returns, Keys counts what is stored, and Close stops it.
+func TestRedis(t *testing.T) {
+	s := &Stack{}
+	if err := s.StartRedis(t.TempDir()); err != nil {
+		t.Fatal(err)
+	}
+	defer s.Close()
+	if n, err := s.Redis.Keys(); n != 0 || err != nil {
+		t.Fatalf("Keys() of a new server = %d, %v, want 0, nil", n, err)
+	}
+	if reply, err := s.Redis.Do("SET", "k", "v"); reply != "+OK" || err != nil {
+		t.Fatalf(`Do("SET", "k", "v") = %q, %v, want "+OK", nil`, reply, err)
+	}
+	if n, err := s.Redis.Keys(); n != 1 || err != nil {
+		t.Fatalf("Keys() after a SET = %d, %v, want 1, nil", n, err)
+	}
+	s.Close()
+	if reply, err := s.Redis.Do("PING"); err == nil {
+		t.Errorf(`Do("PING") after Close = %q, want an error`, reply)
+	}
+}

@@ -223,8 +223,8 @@ func (b *Browser) identity(router string, h http.Header) (map[string]string, err
 // CheckIdentity checks that the app, asked at router with session, received
 // the identity of the signed-in user whose email is email: none at all
 // through None; X-Forwarded-User and -Email and an Authorization bearer
-// token through Gatehouse; X-Auth-Request-User and -Email and Authorization
-// through Forward.
+// token through Gatehouse and GatehouseRedis; X-Auth-Request-User and
+// -Email and Authorization through Forward.
 func (b *Browser) CheckIdentity(router string, session Session, email string) error {
 	return b.checkIdentity(router, sessionHeader(session), email)
 }
@@ -251,7 +251,7 @@ func (b *Browser) checkIdentity(router string, h http.Header, email string) erro
 			return fmt.Errorf("bench: the app received identity headers %v through the router %s", names(got), router)
 		}
 		return nil
-	case Gatehouse, GatehouseBearer, Reference:
+	case Gatehouse, GatehouseRedis, GatehouseBearer, Reference:
 		user, mail = "X-Forwarded-User", "X-Forwarded-Email"
 	case Forward:
 		user, mail = "X-Auth-Request-User", "X-Auth-Request-Email"

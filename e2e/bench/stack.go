@@ -22,6 +22,11 @@ const (
 	None = "none"
 	// Gatehouse runs the plugin in the router's chain.
 	Gatehouse = "gatehouse"
+	// GatehouseRedis runs the plugin as Gatehouse does, with
+	// sessionStoreType redis on the Stack's Redis server (see
+	// Stack.StartRedis): its session cookie is a ticket, the session is in
+	// Redis.
+	GatehouseRedis = "gatehouse-redis"
 	// GatehouseBearer runs the plugin as Gatehouse does, with
 	// skipJWTBearerTokens on: the benchmark sends it a bearer token (see
 	// Stack.BearerToken) and no cookie.
@@ -62,11 +67,15 @@ func Host(router string) string {
 }
 
 // Stack is what runs beside Traefik: the identity provider, the app and
-// oauth2-proxy, all on 127.0.0.1, sharing one client and cookie secret.
+// oauth2-proxy, all on 127.0.0.1, sharing one client and cookie secret,
+// and after StartRedis a Redis server.
 type Stack struct {
 	IdP   *oidctest.Provider
 	App   *App
 	Proxy *harness.OAuth2Proxy
+	// Redis is the server of the gatehouse-redis router, nil until
+	// StartRedis.
+	Redis *Redis
 	// CookieSecret seals Gatehouse's and oauth2-proxy's cookies: base64url
 	// of 32 random bytes, a form both accept.
 	CookieSecret string
@@ -127,6 +136,9 @@ func oauth2ProxyFlags(issuer, cookieSecret string) []string {
 
 // Close stops whatever of the Stack is running.
 func (s *Stack) Close() {
+	if s.Redis != nil {
+		s.Redis.Stop()
+	}
 	if s.Proxy != nil {
 		s.Proxy.Stop()
 	}
@@ -173,7 +185,10 @@ func (s *Stack) BearerToken(now time.Time, lifetime time.Duration) (string, erro
 // passing the identity to the app as X-Forwarded-* and Authorization
 // headers; the gatehouse-bearer router runs a middleware of its own with
 // the same options and skipJWTBearerTokens, so that a JWT from the
-// identity provider for the client gatehouse lets a request through. The
+// identity provider for the client gatehouse lets a request through; the
+// gatehouse-redis router runs one with the same options and
+// sessionStoreType redis on the Stack's Redis server, which StartRedis
+// must have started. The
 // forward router is the layout of oauth2-proxy's Traefik
 // guide: forwardAuth to oauth2-proxy's static upstream, copying its
 // X-Auth-Request-* and Authorization headers onto the request, an errors
@@ -193,6 +208,12 @@ func (s *Stack) Dynamic(routers ...string) string {
 		case GatehouseBearer:
 			writeRouter(&r, GatehouseBearer, Host(GatehouseBearer), GatehouseBearer, "app")
 			m.WriteString(s.gatehouseMiddleware(GatehouseBearer, "skipJWTBearerTokens: \"true\""))
+		case GatehouseRedis:
+			if s.Redis == nil {
+				panic("bench: Dynamic: the router gatehouse-redis without StartRedis")
+			}
+			writeRouter(&r, GatehouseRedis, Host(GatehouseRedis), GatehouseRedis, "app")
+			m.WriteString(s.gatehouseMiddleware(GatehouseRedis, "sessionStoreType: \"redis\"", fmt.Sprintf("redisConnectionURL: %q", s.Redis.URL())))
 		case Noop, Reference:
 			writeRouter(&r, name, Host(name), name, "app")
 			fmt.Fprintf(&m, "    %s:\n      plugin:\n        %s:\n          noop: %q\n          cookie: %q\n          user: \"u-reference\"\n          email: %q\n",
