@@ -2,8 +2,10 @@
 // request costs through Gatehouse, next to Traefik alone and to the setup
 // Gatehouse replaces, oauth2-proxy v7.15.6 behind Traefik's ForwardAuth.
 //
-// It runs one Traefik v3.6.12 with six routers to one minimal app: none
+// It runs one Traefik v3.6.12 with seven routers to one minimal app: none
 // (no middleware), gatehouse (the plugin from this working tree),
+// gatehouse-redis (the same with sessionStoreType redis, on a redis-server
+// it starts: a ticket in the cookie, the session in Redis),
 // gatehouse-bearer (the same with skipJWTBearerTokens, sent a JWT of the
 // identity provider as a bearer token instead of a cookie), forward
 // (ForwardAuth to oauth2-proxy, configured as its Traefik guide says), and
@@ -25,7 +27,8 @@
 //	cd e2e && go run ./cmd/bench [-smoke] [-rounds 3] [-round 10s] [-growth=true]
 //	    [-sessions 10000] [-requests 1000000] [-cpuprofile traefik.prof]
 //
-// Traefik's and oauth2-proxy's files are kept in e2e/bench-run/.
+// Traefik's, oauth2-proxy's and redis-server's files are kept in
+// e2e/bench-run/.
 package main
 
 import (

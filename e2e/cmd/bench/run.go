@@ -51,6 +51,10 @@ func run(s settings, out io.Writer) error {
 		return err
 	}
 	defer b.stack.Close()
+	progress("starting redis-server for gatehouse-redis")
+	if err := b.stack.StartRedis(filepath.Join(s.dir, "redis")); err != nil {
+		return err
+	}
 	if err := b.throughput(); err != nil {
 		return err
 	}
@@ -97,9 +101,10 @@ func (b *benchmark) launch(name string, opts harness.Options) (*harness.Traefik,
 }
 
 // throughput runs the main Traefik with every router of the comparison:
-// timed sign-ins, a check of the identity each router passes to the app
-// (which leaves gatehouse-bearer's token verified and cached, so that its
-// rounds measure warm requests, as the cookie routers' do), the
+// timed sign-ins, a check that gatehouse-redis's sessions are in Redis, a
+// check of the identity each router passes to the app (which leaves
+// gatehouse-bearer's token verified and cached, so that its rounds measure
+// warm requests, as the cookie routers' do), the
 // interleaved rounds, then (with growth) requests per second by session
 // size, and the cookie comparison with oauth2-proxy.
 func (b *benchmark) throughput() error {
@@ -121,10 +126,10 @@ func (b *benchmark) throughput() error {
 	}
 	b.res.bearerBytes = len(b.bearer)
 
-	progress("signing in %d times through gatehouse and forward", b.s.signIns)
+	progress("signing in %d times through gatehouse, gatehouse-redis and forward", b.s.signIns)
 	sessions := map[string]bench.Session{}
 	for i := 0; i < b.s.signIns; i++ {
-		for _, r := range []string{bench.Gatehouse, bench.Forward} {
+		for _, r := range signInRouters() {
 			began := time.Now()
 			s, err := browser.SignIn(r)
 			if err != nil {
@@ -133,6 +138,9 @@ func (b *benchmark) throughput() error {
 			b.res.signIn[r] = append(b.res.signIn[r], time.Since(began))
 			sessions[r] = s
 		}
+	}
+	if err := b.checkRedisSessions(); err != nil {
+		return err
 	}
 	sessions[bench.Noop] = bench.ReferenceSession
 	sessions[bench.Reference] = bench.ReferenceSession
@@ -171,6 +179,27 @@ func (b *benchmark) throughput() error {
 		return err
 	}
 	return b.compareCookies(browser)
+}
+
+// signInRouters returns the routers whose complete sign-in is timed.
+func signInRouters() []string {
+	return []string{bench.Gatehouse, bench.GatehouseRedis, bench.Forward}
+}
+
+// checkRedisSessions checks that the sign-ins through gatehouse-redis left
+// a key in Redis each: otherwise its sessions are somewhere else (in the
+// cookie, if the plugin ignored sessionStoreType) and its rounds would not
+// measure the Redis store.
+func (b *benchmark) checkRedisSessions() error {
+	keys, err := b.stack.Redis.Keys()
+	if err != nil {
+		return err
+	}
+	if keys < b.s.signIns {
+		return fmt.Errorf("after %d sign-ins through gatehouse-redis, Redis holds %d keys, want at least %d: its sessions are not stored in Redis",
+			b.s.signIns, keys, b.s.signIns)
+	}
+	return nil
 }
 
 // bearerLifetime returns how long the bearer token of gatehouse-bearer is
