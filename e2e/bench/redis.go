@@ -12,6 +12,8 @@ import (
 	"strings"
 	"syscall"
 	"time"
+
+	"github.com/gatehouse-auth/gatehouse/e2e/harness"
 )
 
 // Time limits of the Redis server: how long it may take to answer PING
@@ -72,7 +74,7 @@ func startRedis(bin, dir string) (*Redis, error) {
 		"--save", "", "--appendonly", "no",
 		"--daemonize", "no", "--dir", dir, "--logfile", log)
 	r.cmd.Dir = dir
-	r.cmd.SysProcAttr = procAttr()
+	r.cmd.SysProcAttr = harness.ProcAttr()
 	if err := r.cmd.Start(); err != nil {
 		return nil, fmt.Errorf("bench: start redis-server: %w", err)
 	}

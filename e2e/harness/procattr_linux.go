@@ -2,9 +2,9 @@ package harness
 
 import "syscall"
 
-// procAttr makes the kernel kill Traefik if the test process dies without
-// running its cleanups (a go test -timeout panic, a kill), so no Traefik
-// outlives the tests holding ports.
-func procAttr() *syscall.SysProcAttr {
+// ProcAttr makes the kernel kill a child process (Traefik, a Redis server)
+// if the test or benchmark process dies without running its cleanups (a go
+// test -timeout panic, a kill), so that no child outlives it holding ports.
+func ProcAttr() *syscall.SysProcAttr {
 	return &syscall.SysProcAttr{Pdeathsig: syscall.SIGKILL}
 }

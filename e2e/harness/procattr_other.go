@@ -4,7 +4,7 @@ package harness
 
 import "syscall"
 
-// procAttr returns nil: only Linux can tie Traefik's life to the test process.
-func procAttr() *syscall.SysProcAttr {
+// ProcAttr returns nil: only Linux can tie a child's life to its parent.
+func ProcAttr() *syscall.SysProcAttr {
 	return nil
 }

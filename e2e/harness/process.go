@@ -27,7 +27,7 @@ func startProcess(dir, logName, bin string, args ...string) (*process, error) {
 	cmd.Dir = dir // Traefik reads local plugins from ./plugins-local
 	cmd.Stdout = out
 	cmd.Stderr = out
-	cmd.SysProcAttr = procAttr()
+	cmd.SysProcAttr = ProcAttr()
 	if err := cmd.Start(); err != nil {
 		out.Close()
 		return nil, err
