@@ -198,7 +198,9 @@ func checkSharedRefresh(t *testing.T, idp *oidctest.Provider, a, b replica) {
 // both replicas, for a page and for /oauth2/auth, never a redirect to sign
 // in; that each replica logs the outage once; and that once Redis is back
 // (with its append-only file: the session survived) the same requests get
-// through, with each replica logging the recovery once, without a restart.
+// through, with each replica logging the recovery once, without a restart;
+// and that a later Redis restart between two requests costs no request a
+// 503.
 // The requests carry an extra cookie, so that their Cookie header misses the
 // replicas' session caches and they ask Redis.
 func checkOutage(t *testing.T, rds *redistest.Server, session string, a, b replica) {
@@ -238,6 +240,16 @@ func checkOutage(t *testing.T, rds *redistest.Server, session string, a, b repli
 		}
 	}
 	t.Logf("status codes once Redis is back: %v", seen)
+
+	// A restart between two requests, which no request saw: the replicas'
+	// pooled connections are stale, and the next request must get through
+	// all the same, with no outage logged.
+	rds.Restart()
+	for _, r := range []replica{a, b} {
+		if got := r.get("/restarted", session+"; e2e-outage=2", acceptJSON); got.status != http.StatusOK {
+			t.Errorf("first request to %s after a Redis restart no request saw: %s, want 200", r.name, got)
+		}
+	}
 
 	for _, r := range []replica{a, b} {
 		// Gatehouse's error log is its standard error, in Traefik's output.
