@@ -178,10 +178,18 @@ func checkSharedRefresh(t *testing.T, idp *oidctest.Provider, a, b replica) {
 	}
 	grants := idp.Requests("refresh") - before
 	t.Logf("refresh burst: %d requests on each replica, statuses %v, refresh grants %d", perReplica, statuses, grants)
+	var failures []string
 	for i, r := range replies {
 		if err := fromApp(r, fmt.Sprintf("/burst/%d", i)); err != nil {
-			t.Errorf("burst request %d on %s: %v", i, replicas[i%2].name, err)
+			failures = append(failures, fmt.Sprintf("request %d on %s: %v", i, replicas[i%2].name, err))
 		}
+	}
+	if len(failures) > 0 {
+		shown := failures
+		if len(shown) > 3 {
+			shown = shown[:3]
+		}
+		t.Errorf("%d of %d burst requests did not reach the app, e.g.:\n  %s", len(failures), len(replies), strings.Join(shown, "\n  "))
 	}
 	if grants != 1 {
 		t.Fatalf("the provider saw %d refresh grants for one session's concurrent requests on two replicas, want 1", grants)
