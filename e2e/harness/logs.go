@@ -52,15 +52,23 @@ func (tr *Traefik) logProblems() {
 	}
 }
 
-// Log returns Traefik's log so far (DEBUG level; a plugin's stdout is there).
+// Log returns Traefik's log so far (DEBUG level). A plugin's output is not
+// there: see Output.
 func (tr *Traefik) Log() string {
 	b, _ := os.ReadFile(filepath.Join(tr.Dir, "traefik.log"))
 	return string(b)
 }
 
+// Output returns what the Traefik process wrote so far to its standard
+// output and error, one file: a local plugin's writes to os.Stdout and
+// os.Stderr (Gatehouse's debug and error log lines) land there, not in Log.
+func (tr *Traefik) Output() string {
+	b, _ := os.ReadFile(filepath.Join(tr.Dir, "stdout.log"))
+	return string(b)
+}
+
 func (tr *Traefik) readLogs() string {
-	stdout, _ := os.ReadFile(filepath.Join(tr.Dir, "stdout.log"))
-	return string(stdout) + tr.Log()
+	return tr.Output() + tr.Log()
 }
 
 // logReport returns Traefik's output, the tail of its log and of its access log.
