@@ -156,6 +156,18 @@ func (c *conn) do(ctx context.Context, args [][]byte) (reply, error) {
 	return rep, err
 }
 
+// send is do, preceded by ASKING when asking: an ASK redirection allows the
+// next command on the connection only. A refused ASKING is the reply.
+func (c *conn) send(ctx context.Context, asking bool, args [][]byte) (reply, error) {
+	if asking {
+		rep, err := c.do(ctx, [][]byte{[]byte("ASKING")})
+		if err != nil || rep.kind == '-' {
+			return rep, err
+		}
+	}
+	return c.do(ctx, args)
+}
+
 // close closes the connection.
 func (c *conn) close() {
 	_ = c.nc.Close()
