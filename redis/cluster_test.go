@@ -57,13 +57,23 @@ func TestClusterRedirectionsAreBounded(t *testing.T) {
 		return "-MOVED 12182 :" + self + "\r\n"
 	})
 	_, self, _ = strings.Cut(node.ln.Addr().String(), ":")
-	c := newClient(t, Options{ClusterURLs: []string{node.url()}, Now: testclock.New().Now})
-	err := c.Set(testContext(t), "foo", []byte("v"), time.Hour)
-	if !errors.Is(err, ErrUnavailable) || !strings.Contains(fmtErr(err), "redirections") {
-		t.Errorf("Set moved forever = %v, want %v after %d redirections", err, ErrUnavailable, maxRedirects)
+	clock := testclock.New()
+	c := newClient(t, Options{ClusterURLs: []string{node.url()}, Now: clock.Now})
+	for i, advance := range []time.Duration{0, ClusterRefreshInterval - 1, 1} {
+		clock.Advance(advance)
+		err := c.Set(testContext(t), "foo", []byte("v"), time.Hour)
+		if !errors.Is(err, ErrUnavailable) || !strings.Contains(fmtErr(err), "redirections") {
+			t.Errorf("Set #%d moved forever = %v, want %v after %d redirections", i, err, ErrUnavailable, maxRedirects)
+		}
 	}
+	// Each MOVED makes the map stale, but it is asked for once per
+	// ClusterRefreshInterval.
+	slots := "CLUSTER SLOTS"
 	set := "SET foo v PX 3600000"
-	sameCommands(t, node, "0/0 CLUSTER SLOTS", "0/1 "+set, "0/2 "+set, "0/3 "+set, "0/4 "+set)
+	sameCommands(t, node,
+		"0/0 "+slots, "0/1 "+set, "0/2 "+set, "0/3 "+set, "0/4 "+set,
+		"0/5 "+set, "0/6 "+set, "0/7 "+set, "0/8 "+set,
+		"0/9 "+slots, "0/10 "+set, "0/11 "+set, "0/12 "+set, "0/13 "+set)
 }
 
 // keyOn returns a key named prefix plus a hash tag, made of prefix and a
@@ -120,6 +130,9 @@ func TestCluster(t *testing.T) {
 	}
 	if ok, err := c.DelIfEqual(ctx, lock, []byte("me")); !ok || err != nil {
 		t.Errorf("DelIfEqual(%s) = %v, %v, want true, nil", lock, ok, err)
+	}
+	if c.cluster.stale {
+		t.Error("a MOVED before any resharding: a command went to the wrong node")
 	}
 
 	// MOVED: a slot of node 0, with a key, resharded to node 1.
