@@ -5,6 +5,8 @@ import (
 	"fmt"
 	"strconv"
 	"time"
+
+	"github.com/gatehouse-auth/gatehouse/flight"
 )
 
 // delIfEqualScript deletes KEYS[1] if it holds ARGV[1], returning the number
@@ -13,9 +15,10 @@ const delIfEqualScript = `if redis.call("GET", KEYS[1]) == ARGV[1] then return r
 
 // Client runs commands on one Redis server, on the master that sentinels
 // name or on the Cluster nodes that own the keys, over pools of
-// connections. It is safe for concurrent use, starts no goroutine and does
-// no I/O until a command runs. Errors never quote keys, values or
-// credentials.
+// connections. It is safe for concurrent use and does no I/O until a
+// command runs; the only goroutine it starts asks sentinels or Cluster
+// nodes where the servers are, and ends within the dial and I/O timeouts.
+// Errors never quote keys, values or credentials.
 type Client struct {
 	pool     *pool           // a standalone server's; nil otherwise
 	sentinel *sentinelMaster // nil unless through Sentinel
@@ -60,10 +63,11 @@ func New(o Options) (*Client, error) {
 			insecure:    d.insecure,
 			password:    o.SentinelPassword,
 		}
-		s := &sentinelMaster{name: o.SentinelMasterName, sentinels: dep.addrs, dialer: sd, masters: &pools{newPool: newPool}, now: now}
+		s := &sentinelMaster{name: o.SentinelMasterName, sentinels: dep.addrs, dialer: sd, masters: &pools{newPool: newPool}, asks: flight.New(now)}
 		return &Client{sentinel: s}, nil
 	case kindCluster:
-		return &Client{cluster: &clusterNodes{seeds: dep.addrs, nodes: &pools{newPool: newPool}, now: now, crc: newCRCTable()}}, nil
+		cl := &clusterNodes{seeds: dep.addrs, nodes: &pools{newPool: newPool}, learns: flight.New(now), crc: newCRCTable(), budget: d.budget(1)}
+		return &Client{cluster: cl}, nil
 	}
 	return &Client{pool: newPool(dep.addrs[0])}, nil
 }

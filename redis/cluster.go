@@ -11,6 +11,8 @@ import (
 	"strings"
 	"sync"
 	"time"
+
+	"github.com/gatehouse-auth/gatehouse/flight"
 )
 
 // Cluster routing limits.
@@ -38,15 +40,18 @@ type slotRange struct {
 // hash slot, by a slot map learned from the nodes at the first command and
 // again once found stale, and follows MOVED and ASK redirections.
 type clusterNodes struct {
-	seeds []string // the configured nodes' addresses
-	nodes *pools
-	now   func() time.Time
-	crc   *crcTable
+	seeds  []string // the configured nodes' addresses
+	nodes  *pools
+	crc    *crcTable
+	budget time.Duration // bounds asking one node for the slot map
 
-	mu      sync.Mutex
-	slots   []slotRange // sorted; nil until learned
-	stale   bool        // a redirection or failure showed the map out of date
-	askedAt time.Time   // when the map was last asked for
+	// learns asks for the slot map once at a time, key "slots", and
+	// remembers the outcome for ClusterRefreshInterval.
+	learns *flight.Group
+
+	mu    sync.Mutex
+	slots []slotRange // sorted; nil until learned
+	stale bool        // a redirection or failure showed the map out of date
 }
 
 // exec runs one command on the node that owns key's slot as pool.exec does,
@@ -150,16 +155,21 @@ func lookupSlot(slots []slotRange, slot int) string {
 	return ""
 }
 
-// learn asks the seeds, then the nodes of the map known so far, for the
-// slot map until one answers, at most once per ClusterRefreshInterval.
+// learn learns the slot map, sharing one round of questions with
+// concurrent callers; one round stands for ClusterRefreshInterval.
 func (c *clusterNodes) learn(ctx context.Context) error {
-	now := c.now()
-	c.mu.Lock()
-	if !c.askedAt.IsZero() && now.Sub(c.askedAt) < ClusterRefreshInterval {
-		c.mu.Unlock()
-		return fmt.Errorf("%w: Cluster: slot map not learned in the last %v", ErrUnavailable, ClusterRefreshInterval)
+	_, err := c.learns.Do(ctx, "slots", c.learnAll)
+	if err != nil && !errors.Is(err, ErrUnavailable) {
+		// The caller's ctx ended first, or learning panicked.
+		err = fmt.Errorf("%w: Cluster: %w", ErrUnavailable, err)
 	}
-	c.askedAt = now
+	return err
+}
+
+// learnAll asks the seeds, then the nodes of the map known so far, for the
+// slot map until one answers, in a flight of its own.
+func (c *clusterNodes) learnAll() (any, time.Duration, error) {
+	c.mu.Lock()
 	addrs := append([]string(nil), c.seeds...)
 	for _, r := range c.slots {
 		if !contains(addrs, r.addr) {
@@ -167,6 +177,8 @@ func (c *clusterNodes) learn(ctx context.Context) error {
 		}
 	}
 	c.mu.Unlock()
+	ctx, cancel := context.WithTimeout(context.Background(), c.budget*time.Duration(len(addrs)))
+	defer cancel()
 	var last error
 	for _, addr := range addrs {
 		slots, err := c.askSlots(ctx, addr)
@@ -175,14 +187,14 @@ func (c *clusterNodes) learn(ctx context.Context) error {
 			c.slots = slots
 			c.stale = false
 			c.mu.Unlock()
-			return nil
+			return nil, ClusterRefreshInterval, nil
 		}
 		last = err
 		if ctx.Err() != nil {
 			break
 		}
 	}
-	return fmt.Errorf("%w: Cluster: no node gave the slot map: %w", ErrUnavailable, last)
+	return nil, ClusterRefreshInterval, fmt.Errorf("%w: Cluster: no node gave the slot map: %w", ErrUnavailable, last)
 }
 
 // contains reports whether list holds s.

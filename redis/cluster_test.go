@@ -76,6 +76,33 @@ func TestClusterRedirectionsAreBounded(t *testing.T) {
 		"0/9 "+slots, "0/10 "+set, "0/11 "+set, "0/12 "+set, "0/13 "+set)
 }
 
+func TestClusterMapIsLearnedOnceForConcurrentCommands(t *testing.T) {
+	var self string
+	node := newFakeServer(t, func(c, n int, command string) string {
+		if command == "CLUSTER SLOTS" {
+			time.Sleep(50 * time.Millisecond)
+			return slotsReply("127.0.0.1", self)
+		}
+		return replyNull
+	})
+	_, self, _ = strings.Cut(node.ln.Addr().String(), ":")
+	c := newClient(t, Options{ClusterURLs: []string{node.url()}, Now: testclock.New().Now})
+	for i, err := range getConcurrently(t, c, 8) {
+		if err != nil {
+			t.Errorf("Get #%d of 8 at once = %v, want nil", i, err)
+		}
+	}
+	n := 0
+	for _, cmd := range node.commands() {
+		if strings.HasSuffix(cmd, " CLUSTER SLOTS") {
+			n++
+		}
+	}
+	if n != 1 {
+		t.Errorf("CLUSTER SLOTS asked %d times for 8 Gets at once, want 1", n)
+	}
+}
+
 // keyOn returns a key named prefix plus a hash tag, made of prefix and a
 // number, whose slot is served by node i of a redistest Cluster, and that
 // slot.

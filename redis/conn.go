@@ -35,6 +35,12 @@ type dialer struct {
 	db          int
 }
 
+// budget bounds the work with n servers: for each, a dial and four round
+// trips (the TLS handshake, AUTH, SELECT and a command).
+func (d *dialer) budget(n int) time.Duration {
+	return time.Duration(n) * (d.dialTimeout + 4*d.ioTimeout)
+}
+
 // dial connects to addr (host:port), completes the TLS handshake when the
 // dialer uses TLS (the certificate must name addr's host), authenticates
 // and selects the database. Its errors wrap ErrUnavailable, and ErrAuth as

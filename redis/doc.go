@@ -14,8 +14,10 @@
 // reused once idle too long; a pooled connection that fails (the server
 // restarted) is dropped with the other idle ones and the command sent once
 // more on a new connection, so the Client recovers by itself. A connection
-// that failed is never reused. No goroutine runs and no lock is held
-// across network I/O.
+// that failed is never reused. No lock is held across network I/O, and no
+// goroutine runs but one asking sentinels or Cluster nodes where the
+// servers are (a [flight.Group] call, shared by the commands that need
+// the answer and bounded by the dial and I/O timeouts).
 //
 // Replies are read within limits ([MaxValueLen] bytes of strings, 1024
 // array elements, 8 nested arrays), so a misbehaving server cannot make the
@@ -44,6 +46,9 @@
 // is learned again at the next command, at most once per
 // [ClusterRefreshInterval]) and ASK (ASKING, then the command, on the node
 // named, once). It does not read from replicas.
+//
+// The slot map is read within the reply limits too, so a Cluster whose
+// slots are split into more than about a hundred ranges cannot be used.
 //
 // The package does not know what it stores: sessions, their encryption,
 // key names and expiry policy belong to the session store.

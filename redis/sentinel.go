@@ -7,6 +7,8 @@ import (
 	"net"
 	"sync"
 	"time"
+
+	"github.com/gatehouse-auth/gatehouse/flight"
 )
 
 // SentinelRetryInterval is the least time between two rounds of questions
@@ -23,11 +25,12 @@ type sentinelMaster struct {
 	sentinels []string // their addresses
 	dialer    *dialer  // connects to the sentinels
 	masters   *pools   // the pools of the masters named so far
-	now       func() time.Time
+	// asks runs one round of questions to the sentinels at a time, key
+	// "master", and remembers its answer for SentinelRetryInterval.
+	asks *flight.Group
 
-	mu      sync.Mutex
-	addr    string    // the master's address; "" until known
-	askedAt time.Time // when the sentinels were last asked
+	mu   sync.Mutex
+	addr string // the master's address; "" until known
 }
 
 // exec runs one command on the master as pool.exec does. When the master
@@ -62,36 +65,44 @@ func masterFailed(rep reply, err error) bool {
 }
 
 // master returns the master's address: the known one unless it is failed,
-// which is then forgotten, else the one the sentinels name now. The
-// sentinels are asked at most once per SentinelRetryInterval: sooner, it
-// returns the known address (failed or not) or an error.
+// else the one the sentinels name now. Concurrent callers share one round
+// of questions, whose answer stands for SentinelRetryInterval: sooner, it
+// is the answer again, the failed address or an error.
 func (s *sentinelMaster) master(ctx context.Context, failed string) (string, error) {
-	now := s.now()
 	s.mu.Lock()
 	known := s.addr
-	recent := !s.askedAt.IsZero() && now.Sub(s.askedAt) < SentinelRetryInterval
-	if (known != "" && known != failed) || (known != "" && recent) {
-		s.mu.Unlock()
+	s.mu.Unlock()
+	if known != "" && known != failed {
 		return known, nil
 	}
-	if recent {
-		s.mu.Unlock()
-		return "", fmt.Errorf("%w: Sentinel: no master named for %q in the last %v", ErrUnavailable, s.name, SentinelRetryInterval)
+	v, err := s.asks.Do(ctx, "master", s.askAll)
+	if err != nil && !errors.Is(err, ErrUnavailable) {
+		// The caller's ctx ended first, or asking panicked.
+		err = fmt.Errorf("%w: Sentinel: %w", ErrUnavailable, err)
 	}
-	s.askedAt = now
-	s.mu.Unlock()
-
-	addr, err := s.ask(ctx)
 	if err != nil {
 		return "", err
 	}
-	s.mu.Lock()
-	s.addr = addr
-	s.mu.Unlock()
+	addr, _ := v.(string)
 	if failed != "" && addr != failed {
 		s.masters.get(failed).drain()
 	}
 	return addr, nil
+}
+
+// askAll is one round of questions to the sentinels, in a flight of its
+// own: it records the master they name and how long the answer stands.
+func (s *sentinelMaster) askAll() (any, time.Duration, error) {
+	ctx, cancel := context.WithTimeout(context.Background(), s.dialer.budget(2*len(s.sentinels)))
+	defer cancel()
+	addr, err := s.ask(ctx)
+	if err != nil {
+		return nil, SentinelRetryInterval, err
+	}
+	s.mu.Lock()
+	s.addr = addr
+	s.mu.Unlock()
+	return addr, SentinelRetryInterval, nil
 }
 
 // ask asks each sentinel in turn for the master's address until one names

@@ -4,6 +4,7 @@ import (
 	"errors"
 	"strconv"
 	"strings"
+	"sync"
 	"testing"
 	"time"
 
@@ -161,4 +162,37 @@ func TestSentinelFailover(t *testing.T) {
 			t.Errorf("Get(%s) after the failover = %q, %v, %v, want %q, true, nil", k, v, ok, err, k)
 		}
 	}
+}
+
+func TestSentinelsAreAskedOnceForConcurrentCommands(t *testing.T) {
+	master := fakeMaster(t, replyMaster, replyNull)
+	sentinel := newFakeServer(t, func(c, n int, command string) string {
+		time.Sleep(50 * time.Millisecond)
+		return addrReply(master)
+	})
+	c := newClient(t, sentinelOptions(testclock.New(), sentinel))
+	errs := getConcurrently(t, c, 8)
+	for i, err := range errs {
+		if err != nil {
+			t.Errorf("Get #%d of 8 at once = %v, want nil", i, err)
+		}
+	}
+	sameCommands(t, sentinel, "0/0 SENTINEL get-master-addr-by-name mymaster")
+}
+
+// getConcurrently runs n Gets on c at once and returns their errors.
+func getConcurrently(t *testing.T, c *Client, n int) []error {
+	ctx := testContext(t)
+	errs := make([]error, n)
+	var wg sync.WaitGroup
+	for i := 0; i < n; i++ {
+		i := i
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			_, _, errs[i] = c.Get(ctx, "k")
+		}()
+	}
+	wg.Wait()
+	return errs
 }
