@@ -47,8 +47,9 @@
 // [ClusterRefreshInterval]) and ASK (ASKING, then the command, on the node
 // named, once). It does not read from replicas.
 //
-// The slot map is read within the reply limits too, so a Cluster whose
-// slots are split into more than about a hundred ranges cannot be used.
+// The slot map is read within the reply limits too: a Cluster whose slots
+// are split into more ranges than about 120 (80 with a replica each)
+// cannot be used.
 //
 // The package does not know what it stores: sessions, their encryption,
 // key names and expiry policy belong to the session store.
