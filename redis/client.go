@@ -5,34 +5,41 @@ import (
 	"fmt"
 	"strconv"
 	"time"
+
+	"github.com/gatehouse-auth/gatehouse/flight"
 )
 
 // delIfEqualScript deletes KEYS[1] if it holds ARGV[1], returning the number
 // of keys deleted.
 const delIfEqualScript = `if redis.call("GET", KEYS[1]) == ARGV[1] then return redis.call("DEL", KEYS[1]) end return 0`
 
-// Client runs commands on one Redis server over a pool of connections. It
-// is safe for concurrent use, starts no goroutine and does no I/O until a
-// command runs. Errors never quote keys, values or credentials.
+// Client runs commands on one Redis server, on the master that sentinels
+// name or on the Cluster nodes that own the keys, over pools of
+// connections. It is safe for concurrent use and does no I/O until a
+// command runs; the only goroutine it starts asks sentinels or Cluster
+// nodes where the servers are, and ends within the dial and I/O timeouts.
+// Errors never quote keys, values or credentials.
 type Client struct {
-	pool *pool
+	pool     *pool           // a standalone server's; nil otherwise
+	sentinel *sentinelMaster // nil unless through Sentinel
+	cluster  *clusterNodes   // nil unless a Cluster
 }
 
-// New returns a Client for the server o names, or o.Check's error.
+// New returns a Client for the deployment o names, or o.Check's error.
 func New(o Options) (*Client, error) {
 	if err := o.Check(); err != nil {
 		return nil, err
 	}
-	t, _ := o.target()
+	dep, _ := o.deployment()
 	d := &dialer{
 		dialTimeout: orDefault(o.DialTimeout, DefaultDialTimeout),
 		ioTimeout:   orDefault(o.IOTimeout, DefaultIOTimeout),
-		tls:         t.tls,
+		tls:         dep.node.tls,
 		caPath:      o.CAPath,
 		insecure:    o.InsecureSkipVerify,
-		username:    t.username,
-		password:    t.password,
-		db:          t.db,
+		username:    dep.node.username,
+		password:    dep.node.password,
+		db:          dep.node.db,
 	}
 	now := o.Now
 	if now == nil {
@@ -42,8 +49,27 @@ func New(o Options) (*Client, error) {
 	if size == 0 {
 		size = DefaultPoolSize
 	}
-	p := &pool{addr: t.addr, dialer: d, now: now, idleTimeout: orDefault(o.IdleTimeout, DefaultIdleTimeout), size: size}
-	return &Client{pool: p}, nil
+	idleTimeout := orDefault(o.IdleTimeout, DefaultIdleTimeout)
+	newPool := func(addr string) *pool {
+		return &pool{addr: addr, dialer: d, now: now, idleTimeout: idleTimeout, size: size}
+	}
+	switch dep.kind {
+	case kindSentinel:
+		sd := &dialer{
+			dialTimeout: d.dialTimeout,
+			ioTimeout:   d.ioTimeout,
+			tls:         d.tls,
+			caPath:      d.caPath,
+			insecure:    d.insecure,
+			password:    o.SentinelPassword,
+		}
+		s := &sentinelMaster{name: o.SentinelMasterName, sentinels: dep.addrs, dialer: sd, masters: &pools{newPool: newPool}, asks: flight.New(now)}
+		return &Client{sentinel: s}, nil
+	case kindCluster:
+		cl := &clusterNodes{seeds: dep.addrs, nodes: &pools{newPool: newPool}, learns: flight.New(now), crc: newCRCTable(), budget: d.budget(1)}
+		return &Client{cluster: cl}, nil
+	}
+	return &Client{pool: newPool(dep.addrs[0])}, nil
 }
 
 // orDefault returns d, or def when d is zero.
@@ -57,7 +83,14 @@ func orDefault(d, def time.Duration) time.Duration {
 // Close closes the idle connections. Commands still run afterwards, each
 // on a connection of its own that is closed after use.
 func (c *Client) Close() error {
-	c.pool.close()
+	switch {
+	case c.sentinel != nil:
+		c.sentinel.masters.close()
+	case c.cluster != nil:
+		c.cluster.nodes.close()
+	default:
+		c.pool.close()
+	}
 	return nil
 }
 
@@ -132,9 +165,18 @@ func setArgs(command string, value []byte, ttl time.Duration) ([]byte, error) {
 	return strconv.AppendInt(nil, int64(ttl/time.Millisecond), 10), nil
 }
 
-// Del deletes keys; keys that do not exist are ignored.
+// Del deletes keys; keys that do not exist are ignored. In a Cluster it
+// deletes them one by one, each on its node.
 func (c *Client) Del(ctx context.Context, keys ...string) error {
 	if len(keys) == 0 {
+		return nil
+	}
+	if c.cluster != nil && len(keys) > 1 {
+		for _, k := range keys {
+			if err := c.Del(ctx, k); err != nil {
+				return err
+			}
+		}
 		return nil
 	}
 	args := make([][]byte, 0, len(keys)+1)
@@ -167,13 +209,36 @@ func (c *Client) DelIfEqual(ctx context.Context, key string, value []byte) (bool
 	return rep.n == 1, nil
 }
 
-// exec runs one command on the Client's server (args[0] is its name) and
-// returns a reply that is not an error, and whether the command was sent
-// twice (see pool.exec).
+// exec runs one command (args[0] is its name) on the Client's server, the
+// master or the Cluster node that owns its key, and returns a reply that
+// is not an error, and whether the command was sent twice (see pool.exec).
 func (c *Client) exec(ctx context.Context, args [][]byte) (reply, bool, error) {
-	rep, retried, err := c.pool.exec(ctx, args)
+	var rep reply
+	var retried bool
+	var err error
+	switch {
+	case c.sentinel != nil:
+		rep, retried, err = c.sentinel.exec(ctx, args)
+	case c.cluster != nil:
+		rep, retried, err = c.cluster.exec(ctx, commandKey(args), args)
+	default:
+		rep, retried, err = c.pool.exec(ctx, args)
+	}
 	if err == nil && rep.kind == '-' {
 		return reply{}, retried, replyError(string(args[0]), rep.str)
 	}
 	return rep, retried, err
+}
+
+// commandKey returns the key a command works on, the one a Cluster routes
+// it by: the first of a one-key EVAL, otherwise the first argument, or nil
+// for a command without arguments.
+func commandKey(args [][]byte) []byte {
+	if string(args[0]) == "EVAL" && len(args) > 3 {
+		return args[3]
+	}
+	if len(args) > 1 {
+		return args[1]
+	}
+	return nil
 }

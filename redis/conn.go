@@ -35,6 +35,12 @@ type dialer struct {
 	db          int
 }
 
+// budget bounds the work with n servers: for each, a dial and four round
+// trips (the TLS handshake, AUTH, SELECT and a command).
+func (d *dialer) budget(n int) time.Duration {
+	return time.Duration(n) * (d.dialTimeout + 4*d.ioTimeout)
+}
+
 // dial connects to addr (host:port), completes the TLS handshake when the
 // dialer uses TLS (the certificate must name addr's host), authenticates
 // and selects the database. Its errors wrap ErrUnavailable, and ErrAuth as
@@ -154,6 +160,18 @@ func (c *conn) do(ctx context.Context, args [][]byte) (reply, error) {
 		err = fmt.Errorf("%w: %w", context.DeadlineExceeded, err)
 	}
 	return rep, err
+}
+
+// send is do, preceded by ASKING when asking: an ASK redirection allows the
+// next command on the connection only. A refused ASKING is the reply.
+func (c *conn) send(ctx context.Context, asking bool, args [][]byte) (reply, error) {
+	if asking {
+		rep, err := c.do(ctx, [][]byte{[]byte("ASKING")})
+		if err != nil || rep.kind == '-' {
+			return rep, err
+		}
+	}
+	return c.do(ctx, args)
 }
 
 // close closes the connection.

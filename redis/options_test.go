@@ -65,13 +65,40 @@ func TestOptionsCheck(t *testing.T) {
 		{Options{ConnectionURL: "redis://h", InsecureSkipVerify: true}, []string{"redisCAPath, redisInsecureSkipTLSVerify"}},
 		{Options{ConnectionURL: "redis://h", Password: secret, IdleTimeout: -time.Second},
 			[]string{"redisConnectionIdleTimeout: must not be negative"}},
+		{Options{ConnectionURL: "redis://h", SentinelPassword: secret}, []string{"redisSentinelPassword: set without"}},
+		{Options{SentinelMasterName: "m"}, []string{"redisSentinelConnectionURLs: required"}},
+		{Options{SentinelURLs: []string{"redis://s"}}, []string{"redisSentinelMasterName: required"}},
+		{Options{SentinelMasterName: "m", SentinelURLs: []string{"redis://s"}, ConnectionURL: "redis://:" + secret + "@h"},
+			[]string{"redisConnectionURL: not used with Sentinel"}},
+		{Options{SentinelMasterName: "m", SentinelURLs: []string{"redis://:" + secret + "@s", "http://s", ""}},
+			[]string{"redisSentinelConnectionURLs[0]: credentials go in", "redisSentinelConnectionURLs[1]: scheme", "redisSentinelConnectionURLs[2]: required"}},
+		{Options{SentinelMasterName: "m", SentinelURLs: []string{"redis://s/1", "rediss://t/1"}},
+			[]string{"redisSentinelConnectionURLs[1]: scheme or database differs"}},
+		{Options{SentinelMasterName: "m", SentinelURLs: []string{"redis://s/1", "redis://t"}},
+			[]string{"redisSentinelConnectionURLs[1]: scheme or database differs"}},
+		{Options{SentinelMasterName: "m", SentinelURLs: []string{"redis://s"}, Username: "alice"},
+			[]string{"redisUsername: set without a password"}},
+		{Options{SentinelMasterName: "m", SentinelURLs: []string{"redis://s"}, CAPath: "/ca.pem"},
+			[]string{"redisCAPath, redisInsecureSkipTLSVerify"}},
+		{Options{SentinelMasterName: "m", ClusterURLs: []string{"redis://c"}},
+			[]string{"redisUseSentinel, redisUseCluster: Sentinel and Cluster exclude each other"}},
+		{Options{ClusterURLs: []string{"redis://c"}, ConnectionURL: "redis://:" + secret + "@h"},
+			[]string{"redisConnectionURL: not used with Cluster"}},
+		{Options{ClusterURLs: []string{"redis://:" + secret + "@c/2", "redis://c:99999"}},
+			[]string{"redisClusterConnectionURLs[0]: a Cluster has database 0 only", "redisClusterConnectionURLs[1]: port"}},
+		{Options{ClusterURLs: []string{"redis://:" + secret + "@c", "redis://d"}},
+			[]string{"redisClusterConnectionURLs[1]: scheme or credentials differ"}},
+		{Options{ClusterURLs: []string{"redis://c", "rediss://d"}},
+			[]string{"redisClusterConnectionURLs[1]: scheme or credentials differ"}},
+		{Options{ClusterURLs: []string{"redis://alice@c"}}, []string{"redisUsername: set without a password"}},
+		{Options{ClusterURLs: []string{"redis://c"}, InsecureSkipVerify: true}, []string{"redisCAPath, redisInsecureSkipTLSVerify"}},
 		{Options{ConnectionURL: "redis://h", DialTimeout: -1, IOTimeout: -1, PoolSize: -1},
 			[]string{"dial timeout: must not be negative", "I/O timeout: must not be negative", "pool size: must not be negative"}},
 	}
 	for _, tt := range tests {
 		err := tt.o.Check()
 		if err == nil {
-			t.Errorf("Check(%q) = nil, want %q", tt.o.ConnectionURL, tt.want)
+			t.Errorf("Check(%q) = nil, want %q", describeOptions(tt.o), tt.want)
 			continue
 		}
 		lines := strings.Split(err.Error(), "\n")
@@ -80,13 +107,13 @@ func TestOptionsCheck(t *testing.T) {
 			ok = strings.HasPrefix(lines[i], tt.want[i])
 		}
 		if !ok {
-			t.Errorf("Check(%q) = %q, want lines starting %q", tt.o.ConnectionURL, err, tt.want)
+			t.Errorf("Check(%q) = %q, want lines starting %q", describeOptions(tt.o), err, tt.want)
 		}
 		if strings.Contains(err.Error(), secret) {
-			t.Errorf("Check(%q) = %q, which quotes the password", tt.o.ConnectionURL, err)
+			t.Errorf("Check(%q) = %q, which quotes the password", describeOptions(tt.o), err)
 		}
 		if c, err2 := New(tt.o); c != nil || err2 == nil || err2.Error() != err.Error() {
-			t.Errorf("New(%q) = %v, %v, want nil, %v", tt.o.ConnectionURL, c, err2, err)
+			t.Errorf("New(%q) = %v, %v, want nil, %v", describeOptions(tt.o), c, err2, err)
 		}
 	}
 }
@@ -119,6 +146,36 @@ func TestNewDefaults(t *testing.T) {
 		if got[i] != want[i] {
 			t.Errorf("New(%+v): idle, dial, I/O timeouts and pool size = %v, want %v", o, got, want)
 			break
+		}
+	}
+}
+
+// describeOptions returns the URLs of o, for test messages.
+func describeOptions(o Options) string {
+	urls := append([]string{o.ConnectionURL}, o.SentinelURLs...)
+	return strings.Join(append(urls, o.ClusterURLs...), " ")
+}
+
+func TestOptionsDeployment(t *testing.T) {
+	tests := []struct {
+		o    Options
+		want deployment
+	}{
+		{Options{ConnectionURL: "rediss://alice:pw@h/2"},
+			deployment{kindStandalone, []string{"h:6379"}, target{addr: "h:6379", host: "h", tls: true, db: 2, username: "alice", password: "pw"}}},
+		{Options{SentinelMasterName: "m", SentinelURLs: []string{"redis://s1/3", "redis://s2:26380/3"}, Username: "alice", Password: "pw"},
+			deployment{kindSentinel, []string{"s1:26379", "s2:26380"}, target{db: 3, username: "alice", password: "pw"}}},
+		{Options{SentinelMasterName: "m", SentinelURLs: []string{"rediss://s1"}, SentinelPassword: "spw", CAPath: "/ca.pem"},
+			deployment{kindSentinel, []string{"s1:26379"}, target{tls: true}}},
+		{Options{ClusterURLs: []string{"redis://:pw@c1", "redis://:pw@c2:7001/0"}},
+			deployment{kindCluster, []string{"c1:6379", "c2:7001"}, target{password: "pw"}}},
+		{Options{ClusterURLs: []string{"rediss://:pw@c1"}, Username: "bob", Password: "other"},
+			deployment{kindCluster, []string{"c1:6379"}, target{tls: true, username: "bob", password: "other"}}},
+	}
+	for _, tt := range tests {
+		got, errs := tt.o.deployment()
+		if len(errs) != 0 || got.kind != tt.want.kind || strings.Join(got.addrs, " ") != strings.Join(tt.want.addrs, " ") || got.node != tt.want.node {
+			t.Errorf("deployment(%q) = %+v, %v, want %+v, none", describeOptions(tt.o), got, errs, tt.want)
 		}
 	}
 }

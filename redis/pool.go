@@ -63,6 +63,12 @@ func (p *pool) get(ctx context.Context) (*conn, bool, error) {
 // now or refused the credentials, is closed, never pooled. Errors wrap
 // ErrUnavailable, or ErrProtocol for a malformed reply.
 func (p *pool) exec(ctx context.Context, args [][]byte) (reply, bool, error) {
+	return p.run(ctx, false, args)
+}
+
+// run is exec, sending ASKING first on the same connection when asking
+// (a Cluster node's ASK redirection).
+func (p *pool) run(ctx context.Context, asking bool, args [][]byte) (reply, bool, error) {
 	name := string(args[0])
 	if err := ctx.Err(); err != nil {
 		return reply{}, false, fmt.Errorf("%w: %s: %w", ErrUnavailable, name, err)
@@ -71,7 +77,7 @@ func (p *pool) exec(ctx context.Context, args [][]byte) (reply, bool, error) {
 	if err != nil {
 		return reply{}, false, fmt.Errorf("%s: %w", name, err)
 	}
-	rep, err := cn.do(ctx, args)
+	rep, err := cn.send(ctx, asking, args)
 	retried := false
 	if err != nil && reused && retryable(ctx, err) {
 		cn.close()
@@ -81,7 +87,7 @@ func (p *pool) exec(ctx context.Context, args [][]byte) (reply, bool, error) {
 		if err != nil {
 			return reply{}, retried, fmt.Errorf("%s: %w", name, err)
 		}
-		rep, err = cn.do(ctx, args)
+		rep, err = cn.send(ctx, asking, args)
 	}
 	switch {
 	case err != nil && errors.Is(err, ErrProtocol):
@@ -142,5 +148,49 @@ func (p *pool) close() {
 func closeAll(conns []*conn) {
 	for _, c := range conns {
 		c.close()
+	}
+}
+
+// pools keeps one pool per server address, made when first asked for: the
+// nodes of a Cluster, or the masters Sentinel named one after another.
+type pools struct {
+	newPool func(addr string) *pool
+
+	mu     sync.Mutex
+	byAddr map[string]*pool
+	closed bool
+}
+
+// get returns the pool of addr. Once the pools are closed, it returns a
+// closed pool, which keeps no connection.
+func (ps *pools) get(addr string) *pool {
+	ps.mu.Lock()
+	defer ps.mu.Unlock()
+	if p, ok := ps.byAddr[addr]; ok {
+		return p
+	}
+	p := ps.newPool(addr)
+	if ps.closed {
+		p.closed = true
+		return p
+	}
+	if ps.byAddr == nil {
+		ps.byAddr = make(map[string]*pool)
+	}
+	ps.byAddr[addr] = p
+	return p
+}
+
+// close closes every pool.
+func (ps *pools) close() {
+	ps.mu.Lock()
+	ps.closed = true
+	all := make([]*pool, 0, len(ps.byAddr))
+	for _, p := range ps.byAddr {
+		all = append(all, p)
+	}
+	ps.mu.Unlock()
+	for _, p := range all {
+		p.close()
 	}
 }
