@@ -1,6 +1,7 @@
 package gatehouse
 
 import (
+	"fmt"
 	"net/http"
 	"strings"
 	"sync"
@@ -9,6 +10,7 @@ import (
 
 	"github.com/gatehouse-auth/gatehouse/flight"
 	"github.com/gatehouse-auth/gatehouse/internal/redistest"
+	"github.com/gatehouse-auth/gatehouse/oauth/oidctest"
 )
 
 // redisReplicas starts a real redis-server (appendonly, so it keeps what it
@@ -132,5 +134,92 @@ func TestRedisOutage(t *testing.T) {
 	}
 	if !strings.Contains(a.log.String(), "session store available again") {
 		t.Error("the end of the outage was not logged")
+	}
+}
+
+// TestRedisSentinelFailover: with redisUseSentinel, a session signed in
+// before the master fails is served by the master Sentinel promotes, with
+// 503s, never a sign-in, in between.
+func TestRedisSentinelFailover(t *testing.T) {
+	set := redistest.StartSentinel(t, redistest.SentinelOptions{})
+	env := startTestEnv(t, oidctest.New(t), nil, func(c *Config) {
+		c.SessionStoreType = "redis"
+		c.RedisUseSentinel = true
+		c.RedisSentinelMasterName = redistest.MasterName
+		c.RedisSentinelConnectionURLs = set.URLs()
+	})
+	env.signIn("/")
+	set.Master.Stop()
+	deadline := time.Now().Add(15 * time.Second)
+	for i := 0; ; i++ {
+		// A Cookie header of its own each time, so that no cache answers.
+		h := http.Header{"Cookie": {fmt.Sprintf("n=%d", i)}}
+		for _, c := range env.jar.Cookies(mustURL(env.srv.URL)) {
+			h["Cookie"][0] += "; " + c.Name + "=" + c.Value
+		}
+		req, _ := http.NewRequest(http.MethodGet, env.url("/page"), nil)
+		req.Header = h
+		req.Header.Set("Accept", "text/html")
+		resp, err := (&http.Client{CheckRedirect: env.client.CheckRedirect}).Do(req)
+		if err != nil {
+			t.Fatal(err)
+		}
+		resp.Body.Close()
+		if resp.StatusCode == http.StatusOK {
+			break
+		}
+		if resp.StatusCode != http.StatusServiceUnavailable {
+			t.Fatalf("request %d during the failover = %d, want 503 or 200", i, resp.StatusCode)
+		}
+		if time.Now().After(deadline) {
+			t.Fatal("the session was not served by the promoted master within 15 s")
+		}
+		time.Sleep(100 * time.Millisecond)
+	}
+}
+
+func TestRedisSettings(t *testing.T) {
+	for _, tt := range []struct {
+		edit func(c *Config)
+		want string
+	}{
+		{func(c *Config) { c.SessionStoreType = "memcached" }, "sessionStoreType: must be cookie or redis"},
+		{func(c *Config) { c.RedisConnectionURL = "redis://r:6379" }, "redisConnectionURL: is set but sessionStoreType is \"cookie\""},
+		{func(c *Config) { c.SessionStoreType = "redis" }, "redisConnectionURL: required"},
+		{func(c *Config) {
+			c.SessionStoreType = "redis"
+			c.RedisUseSentinel = true
+			c.RedisSentinelConnectionURLs = []string{"redis://s:26379"}
+		}, "redisUseSentinel: needs redisSentinelMasterName"},
+		{func(c *Config) {
+			c.SessionStoreType = "redis"
+			c.RedisConnectionURL = "redis://r:6379"
+			c.RedisSentinelConnectionURLs = []string{"redis://s:26379"}
+		}, "redisSentinelConnectionURLs: set without redisUseSentinel"},
+		{func(c *Config) { c.SessionStoreType = "redis"; c.RedisUseCluster = true }, "redisUseCluster: needs redisClusterConnectionURLs"},
+		{func(c *Config) {
+			c.SessionStoreType = "redis"
+			c.RedisUseCluster = true
+			c.RedisClusterConnectionURLs = []string{"redis://a:7000", " redis://b:7001"}
+			c.RedisConnectionURL = "redis://r:6379"
+		}, "redisConnectionURL"},
+		{func(c *Config) {
+			c.SessionStoreType = "redis"
+			c.RedisConnectionURL = "redis://r:6379"
+			c.RedisConnectionIdleTimeout = "soon"
+		}, "redisConnectionIdleTimeout: must be a duration"},
+	} {
+		c := validConfig()
+		tt.edit(c)
+		if _, err := testSettings(c); err == nil || !strings.Contains(err.Error(), tt.want) {
+			t.Errorf("newSettings = %v, want %q", err, tt.want)
+		}
+	}
+	c := validConfig()
+	c.SessionStoreType = "Redis"
+	c.RedisUseCluster = true
+	c.RedisClusterConnectionURLs = []string{"redis://a:7000", " redis://b:7001"}
+	if s, err := testSettings(c); err != nil || len(s.redis.ClusterURLs) != 2 || s.keyPrefix != "gatehouse:" {
+		t.Errorf("newSettings(cluster) = %+v, %v", s, err)
 	}
 }

@@ -32,18 +32,35 @@ func checkStore(p *problems, c *Config, s *settings) {
 		p.addf("sessionStoreType", "must be cookie or redis, got %q", c.SessionStoreType)
 		return
 	}
-	if c.RedisUseSentinel || len(trimList(c.RedisSentinelConnectionURLs)) > 0 || strings.TrimSpace(c.RedisSentinelMasterName) != "" {
-		p.addf("redisUseSentinel", "Redis Sentinel is not supported yet: point redisConnectionURL at the master")
-	}
-	if c.RedisUseCluster || len(trimList(c.RedisClusterConnectionURLs)) > 0 {
-		p.addf("redisUseCluster", "Redis Cluster is not supported yet: use one Redis server")
-	}
 	s.redis = &redis.Options{
 		ConnectionURL:      strings.TrimSpace(c.RedisConnectionURL),
 		Username:           strings.TrimSpace(c.RedisUsername),
 		Password:           c.RedisPassword,
 		CAPath:             strings.TrimSpace(c.RedisCAPath),
 		InsecureSkipVerify: c.RedisInsecureSkipTLSVerify,
+	}
+	// As oauth2-proxy: the use flags say which deployment; options of one
+	// not in use are a mistake worth naming, not something to ignore.
+	sentinel := strings.TrimSpace(c.RedisSentinelMasterName) != "" || len(trimList(c.RedisSentinelConnectionURLs)) > 0 || c.RedisSentinelPassword != ""
+	switch {
+	case c.RedisUseSentinel:
+		s.redis.SentinelMasterName = strings.TrimSpace(c.RedisSentinelMasterName)
+		s.redis.SentinelURLs = trimList(c.RedisSentinelConnectionURLs)
+		s.redis.SentinelPassword = c.RedisSentinelPassword
+		if s.redis.SentinelMasterName == "" || len(s.redis.SentinelURLs) == 0 {
+			p.addf("redisUseSentinel", "needs redisSentinelMasterName and redisSentinelConnectionURLs")
+		}
+	case sentinel:
+		p.addf("redisSentinelConnectionURLs", "set without redisUseSentinel: true")
+	}
+	switch {
+	case c.RedisUseCluster:
+		s.redis.ClusterURLs = trimList(c.RedisClusterConnectionURLs)
+		if len(s.redis.ClusterURLs) == 0 {
+			p.addf("redisUseCluster", "needs redisClusterConnectionURLs")
+		}
+	case len(trimList(c.RedisClusterConnectionURLs)) > 0:
+		p.addf("redisClusterConnectionURLs", "set without redisUseCluster: true")
 	}
 	if raw := strings.TrimSpace(c.RedisConnectionIdleTimeout); raw != "" {
 		var d types.Duration
@@ -63,10 +80,11 @@ func newStore(cfg *settings, codec session.Sealer, now func() time.Time, log *lo
 	if cfg.redis == nil {
 		return session.NewCookieStore(cfg.cookieName, codec, cfg.cookieExpire, cfg.cookies, cfg.reverseProxy, now), nil
 	}
-	o := *cfg.redis
-	o.Now = now
-	// Checked by checkStore: New cannot fail here.
-	client, _ := redis.New(o)
+	// The client keeps the wall clock (Options.Now nil): it times network
+	// matters, idle connections and the sentinels' answers, as its
+	// deadlines do.
+	client, _ := redis.New(*cfg.redis) // checked by checkStore: New cannot fail
+
 	store := session.NewServerStore(session.ServerStoreConfig{
 		Name:           cfg.cookieName,
 		Codec:          codec,
