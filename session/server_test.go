@@ -108,6 +108,17 @@ func newTestServerStore(t *testing.T, backend Backend, now *time.Time) (*ServerS
 	return s, &logged
 }
 
+// saveNew saves st, a new session, as a sign-in does, and returns the
+// response that carries its ticket cookie.
+func saveNew(t *testing.T, s *ServerStore, st *State) *httptest.ResponseRecorder {
+	t.Helper()
+	w := httptest.NewRecorder()
+	if err := s.Save(w, httptest.NewRequest(http.MethodGet, "/", nil), st); err != nil {
+		t.Fatal(err)
+	}
+	return w
+}
+
 // carry returns a request carrying the cookies w set.
 func carry(w *httptest.ResponseRecorder) *http.Request {
 	r := httptest.NewRequest(http.MethodGet, "/", nil)
@@ -125,10 +136,7 @@ func TestServerStoreRoundTrip(t *testing.T) {
 	s, _ := newTestServerStore(t, backend, &now)
 	st := testState(6000)
 	st.CreatedAt = now
-	w := httptest.NewRecorder()
-	if err := s.Save(w, httptest.NewRequest(http.MethodGet, "/", nil), st); err != nil {
-		t.Fatal(err)
-	}
+	w := saveNew(t, s, st)
 	cookies := w.Result().Cookies()
 	if len(cookies) != 1 || len(cookies[0].Value) > 200 {
 		t.Fatalf("Save set %d cookies (first %d bytes), want one small ticket", len(cookies), len(cookies[0].Value))
@@ -166,10 +174,7 @@ func TestServerStoreSignOutEndsEveryCopy(t *testing.T) {
 	s, _ := newTestServerStore(t, backend, &now)
 	st := testState(100)
 	st.CreatedAt = now
-	w := httptest.NewRecorder()
-	if err := s.Save(w, httptest.NewRequest(http.MethodGet, "/", nil), st); err != nil {
-		t.Fatal(err)
-	}
+	w := saveNew(t, s, st)
 	copied := carry(w)
 	if err := s.Clear(httptest.NewRecorder(), carry(w)); err != nil {
 		t.Fatal(err)
@@ -246,10 +251,7 @@ func TestServerStoreOutage(t *testing.T) {
 	s, logged := newTestServerStore(t, backend, &now)
 	st := testState(100)
 	st.CreatedAt = now
-	w := httptest.NewRecorder()
-	if err := s.Save(w, httptest.NewRequest(http.MethodGet, "/", nil), st); err != nil {
-		t.Fatal(err)
-	}
+	w := saveNew(t, s, st)
 	backend.down = true
 	for i := 0; i < 3; i++ {
 		if _, err := s.Load(carry(w)); !errors.Is(err, ErrUnavailable) || errors.Is(err, ErrNoSession) {
@@ -279,10 +281,7 @@ func TestServerStoreCoordinates(t *testing.T) {
 	s, _ := newTestServerStore(t, backend, &now)
 	st := testState(100)
 	st.CreatedAt = now
-	w := httptest.NewRecorder()
-	if err := s.Save(w, httptest.NewRequest(http.MethodGet, "/", nil), st); err != nil {
-		t.Fatal(err)
-	}
+	w := saveNew(t, s, st)
 	a, _ := s.Load(carry(w))
 	b, _ := s.Load(carry(w))
 	ctx := context.Background()
