@@ -97,6 +97,13 @@ func convert(v *values, authResponseHeaders []string, authTarget bool) *Result {
 		r.Options["authResponseHeaders"] = authResponseHeaders
 	}
 	r.Notes = append(r.Notes, checks(r.Options)...)
+	kept := r.Carried[:0]
+	for _, c := range r.Carried {
+		if _, option, _ := strings.Cut(c, " → "); r.Options[option] != nil {
+			kept = append(kept, c)
+		}
+	}
+	r.Carried = kept
 	return r
 }
 
@@ -123,6 +130,12 @@ func checks(o map[string]any) []string {
 	if !has("emailDomains") && !has("authenticatedEmailsFile") && !has("allowedGroups") && !has("allowedRoles") &&
 		!(o["provider"] == "github" && (has("githubOrg") || has("githubTeam") || has("githubRepo") || has("githubUsers"))) {
 		n = append(n, "emailDomains: Gatehouse requires an authorization rule: set emailDomains (\"*\" for any email), allowedGroups or allowedRoles")
+	}
+	for _, k := range []string{"clientSecret", "cookieSecret"} {
+		if has(k) && has(k+"File") {
+			delete(o, k)
+			n = append(n, fmt.Sprintf("%s: dropped, %sFile is set too and Gatehouse takes only one; check that the file holds the secret oauth2-proxy used", k, k))
+		}
 	}
 	if !has("clientSecret") && !has("clientSecretFile") {
 		n = append(n, "clientSecret: a client secret is required (public clients are not supported yet)")
