@@ -260,6 +260,7 @@ func TestReport(t *testing.T) {
 		"--http-address=0.0.0.0:4180", "--force-https", "--metrics-address=:9100",
 		"--htpasswd-file=/etc/htpasswd", "--made-up-flag", "x", "--provider=facebook",
 		"--skip-auth-strip-headers", "--client-secret=do-not-echo-me", "--cookie-secret=short-secret",
+		"--cookie-httponly=maybe", "--cookie-expire=0",
 	}, nil)
 	for _, want := range []string{
 		"--http-address: Traefik's entry points",
@@ -269,7 +270,9 @@ func TestReport(t *testing.T) {
 		"--htpasswd-file: not supported yet",
 		"--made-up-flag: no Gatehouse option",
 		"--provider=facebook is not supported",
-		"Cannot be carried over (3):",
+		"--cookie-httponly=maybe: not a boolean",
+		"--cookie-expire=0 (a browser-session cookie) is not accepted",
+		"Cannot be carried over (5):",
 		"codeChallengeMethod: Gatehouse uses PKCE S256",
 		"cookieSameSite: Gatehouse's default is lax",
 		"cookieSecret: Gatehouse needs 32 bytes, this one is 12",

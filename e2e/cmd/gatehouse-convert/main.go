@@ -1,15 +1,3 @@
-// Command gatehouse-convert turns an oauth2-proxy configuration (its
-// command-line flags, cfg file and OAUTH2_PROXY_* environment variables)
-// into a Gatehouse middleware for Traefik: file-provider YAML, Docker labels
-// or a Kubernetes Middleware on stdout, and on stderr a report of what was
-// carried over, what cannot be, the defaults that differ, and which
-// oauth2-proxy pieces of the Traefik configuration can be removed.
-//
-// Usage:
-//
-//	gatehouse-convert [-format file|labels|kubernetes] [-name gatehouse]
-//	    [-namespace ns] [-config oauth2-proxy.cfg] [-env-file f]
-//	    [-auth-response-headers H1,H2] [-args -|file] [--] [oauth2-proxy flags...]
 package main
 
 import (
