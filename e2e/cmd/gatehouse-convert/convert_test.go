@@ -353,3 +353,19 @@ func TestConvertedConfigIsAccepted(t *testing.T) {
 		t.Errorf("New(converted) = %v, want nil\n%s", err, out)
 	}
 }
+
+// TestSecretLen: a secret is measured as Gatehouse reads it: base64 of 32
+// bytes, else its own bytes (a 32-character secret that is also base64 of
+// 24 bytes is 32 raw bytes to Gatehouse).
+func TestSecretLen(t *testing.T) {
+	for s, want := range map[string]int{
+		"abcdefghijklmnopqrstuvwxyz012345":             32,
+		"MDEyMzQ1Njc4OWFiY2RlZjAxMjM0NTY3ODlhYmNkZWY=": 32,
+		"MDEyMzQ1Njc4OWFiY2RlZg==":                     24,
+		"short-secret":                                 12,
+	} {
+		if got := secretLen(s); got != want {
+			t.Errorf("secretLen(%q) = %d, want %d", s, got, want)
+		}
+	}
+}

@@ -282,15 +282,14 @@ func splitList(raw []string) []string {
 	return out
 }
 
-// secretLen returns the length of a cookie secret as oauth2-proxy reads it:
-// decoded when it is base64 of 16, 24 or 32 bytes, raw otherwise.
+// secretLen returns the length of the key Gatehouse reads s as: 32 for a
+// base64 encoding of 32 bytes, else the length of s itself, taken raw (see
+// the plugin's decodeSecret). oauth2-proxy also takes base64 of 16 or 24
+// bytes, which Gatehouse reads raw and so refuses unless s is 32 long.
 func secretLen(s string) int {
 	for _, enc := range []*base64.Encoding{base64.StdEncoding, base64.URLEncoding, base64.RawStdEncoding, base64.RawURLEncoding} {
-		if b, err := enc.DecodeString(s); err == nil {
-			switch len(b) {
-			case 16, 24, 32:
-				return len(b)
-			}
+		if b, err := enc.DecodeString(s); err == nil && len(b) == 32 {
+			return 32
 		}
 	}
 	return len(s)
