@@ -1,0 +1,249 @@
+package oauth2proxy
+
+import (
+	"encoding/binary"
+	"fmt"
+	"math/bits"
+)
+
+// lz4Magic starts every LZ4 frame (the format oauth2-proxy's LZ4 writer,
+// github.com/pierrec/lz4/v4, produces).
+const lz4Magic = 0x184d2204
+
+// Bits of the frame descriptor's FLG byte.
+const (
+	flgIndependent     = 1 << 5
+	flgBlockChecksum   = 1 << 4
+	flgContentSize     = 1 << 3
+	flgContentChecksum = 1 << 2
+	flgReserved        = 1 << 1
+	flgDictID          = 1 << 0
+)
+
+// lz4Frame decodes one LZ4 frame that must fill src, giving at most limit
+// bytes. It checks everything the frame format lets it check:
+//   - the descriptor: version 01, reserved bits clear, no dictionary (which
+//     oauth2-proxy never uses and the decoder could not supply), a block size
+//     of 64 KB to 4 MB, and its header checksum;
+//   - each block: its size within the frame's block size, a compressed
+//     block's sequences (a match never reaches before the output, nor before
+//     its own block when blocks are independent), its checksum when the frame
+//     has them;
+//   - the end: the content size when declared (refused up front when it is
+//     over limit), the content checksum when present (pierrec/lz4 writes one
+//     by default), and nothing after it.
+//
+// The output never grows past limit: every length is checked before bytes
+// are copied.
+func lz4Frame(src []byte, limit int) ([]byte, error) {
+	if len(src) < 7 || binary.LittleEndian.Uint32(src) != lz4Magic {
+		return nil, fmt.Errorf("%w: lz4: not a frame", ErrInvalid)
+	}
+	flg, bd := src[4], src[5]
+	if flg>>6 != 1 || flg&(flgReserved|flgDictID) != 0 || bd&0x8f != 0 || bd>>4 < 4 {
+		return nil, fmt.Errorf("%w: lz4: unsupported frame descriptor %#02x %#02x", ErrInvalid, flg, bd)
+	}
+	blockMax := 1 << (8 + 2*int(bd>>4)) // 4: 64 KB, 5: 256 KB, 6: 1 MB, 7: 4 MB
+	pos := 6
+	declared := -1
+	if flg&flgContentSize != 0 {
+		if len(src) < pos+9 {
+			return nil, fmt.Errorf("%w: lz4: truncated descriptor", ErrInvalid)
+		}
+		size := binary.LittleEndian.Uint64(src[pos:])
+		if size > uint64(limit) {
+			return nil, fmt.Errorf("%w: lz4: content size %d over %d", ErrInvalid, size, limit)
+		}
+		declared = int(size)
+		pos += 8
+	}
+	if byte(xxh32(src[4:pos], 0)>>8) != src[pos] {
+		return nil, fmt.Errorf("%w: lz4: header checksum", ErrInvalid)
+	}
+	pos++
+	var out []byte
+	for {
+		if len(src)-pos < 4 {
+			return nil, fmt.Errorf("%w: lz4: truncated block size", ErrInvalid)
+		}
+		word := binary.LittleEndian.Uint32(src[pos:])
+		pos += 4
+		if word == 0 { // EndMark
+			break
+		}
+		size := int(word & 0x7fffffff)
+		if size > blockMax || size > len(src)-pos {
+			return nil, fmt.Errorf("%w: lz4: block of %d bytes", ErrInvalid, size)
+		}
+		block := src[pos : pos+size]
+		pos += size
+		if flg&flgBlockChecksum != 0 {
+			if len(src)-pos < 4 || binary.LittleEndian.Uint32(src[pos:]) != xxh32(block, 0) {
+				return nil, fmt.Errorf("%w: lz4: block checksum", ErrInvalid)
+			}
+			pos += 4
+		}
+		blockLimit := len(out) + blockMax
+		if blockLimit > limit {
+			blockLimit = limit
+		}
+		if word&0x80000000 != 0 { // stored uncompressed
+			if len(out)+size > blockLimit {
+				return nil, fmt.Errorf("%w: lz4: output over %d bytes", ErrInvalid, limit)
+			}
+			out = append(out, block...)
+			continue
+		}
+		window := 0
+		if flg&flgIndependent != 0 {
+			window = len(out)
+		}
+		var err error
+		out, err = lz4Block(out, block, window, blockLimit)
+		if err != nil {
+			return nil, err
+		}
+	}
+	if flg&flgContentChecksum != 0 {
+		if len(src)-pos < 4 || binary.LittleEndian.Uint32(src[pos:]) != xxh32(out, 0) {
+			return nil, fmt.Errorf("%w: lz4: content checksum", ErrInvalid)
+		}
+		pos += 4
+	}
+	if pos != len(src) {
+		return nil, fmt.Errorf("%w: lz4: %d bytes after the frame", ErrInvalid, len(src)-pos)
+	}
+	if declared >= 0 && declared != len(out) {
+		return nil, fmt.Errorf("%w: lz4: content size %d, decoded %d", ErrInvalid, declared, len(out))
+	}
+	return out, nil
+}
+
+// lz4Block appends the decoding of one compressed block to out and returns
+// it. A match may copy from out[window:] only, and out may not grow past
+// limit.
+func lz4Block(out, block []byte, window, limit int) ([]byte, error) {
+	pos := 0
+	for {
+		if pos >= len(block) {
+			return nil, fmt.Errorf("%w: lz4: truncated sequence", ErrInvalid)
+		}
+		token := block[pos]
+		pos++
+		literals, next, err := lz4Length(block, pos, int(token>>4))
+		if err != nil {
+			return nil, err
+		}
+		pos = next
+		if literals > len(block)-pos || literals > limit-len(out) {
+			return nil, fmt.Errorf("%w: lz4: %d literals", ErrInvalid, literals)
+		}
+		out = append(out, block[pos:pos+literals]...)
+		pos += literals
+		if pos == len(block) { // the last sequence has no match
+			return out, nil
+		}
+		if len(block)-pos < 2 {
+			return nil, fmt.Errorf("%w: lz4: truncated offset", ErrInvalid)
+		}
+		offset := int(binary.LittleEndian.Uint16(block[pos:]))
+		pos += 2
+		if offset == 0 || offset > len(out)-window {
+			return nil, fmt.Errorf("%w: lz4: match offset %d", ErrInvalid, offset)
+		}
+		length, next, err := lz4Length(block, pos, int(token&0x0f))
+		if err != nil {
+			return nil, err
+		}
+		pos = next
+		length += 4
+		if length > limit-len(out) {
+			return nil, fmt.Errorf("%w: lz4: output over %d bytes", ErrInvalid, limit)
+		}
+		// Copy in runs: out[start:] repeats with period offset, so each run
+		// may be as long as everything already copied from start, which
+		// doubles a run each time instead of copying byte by byte.
+		start := len(out) - offset
+		for length > 0 {
+			n := len(out) - start
+			if n > length {
+				n = length
+			}
+			out = append(out, out[start:start+n]...)
+			length -= n
+		}
+	}
+}
+
+// lz4Length returns a literal or match length whose 4-bit field in the
+// token is n, reading the extension bytes that follow when n is 15, and the
+// position after them. Lengths beyond the block's size are refused as they
+// are read, so the sum cannot overflow.
+func lz4Length(block []byte, pos, n int) (int, int, error) {
+	if n != 15 {
+		return n, pos, nil
+	}
+	for {
+		if pos >= len(block) {
+			return 0, 0, fmt.Errorf("%w: lz4: truncated length", ErrInvalid)
+		}
+		b := block[pos]
+		pos++
+		n += int(b)
+		if n > maxPlain {
+			return 0, 0, fmt.Errorf("%w: lz4: length over %d", ErrInvalid, maxPlain)
+		}
+		if b != 255 {
+			return n, pos, nil
+		}
+	}
+}
+
+// The xxHash32 primes.
+const (
+	prime1 uint32 = 2654435761
+	prime2 uint32 = 2246822519
+	prime3 uint32 = 3266489917
+	prime4 uint32 = 668265263
+	prime5 uint32 = 374761393
+)
+
+// xxh32 returns the xxHash32 of b with seed, the checksum the LZ4 frame
+// format uses for its header, blocks and content.
+func xxh32(b []byte, seed uint32) uint32 {
+	n := len(b)
+	var h uint32
+	if n >= 16 {
+		v1 := seed + prime1 + prime2
+		v2 := seed + prime2
+		v3 := seed
+		v4 := seed - prime1
+		for ; len(b) >= 16; b = b[16:] {
+			v1 = xxh32Round(v1, binary.LittleEndian.Uint32(b))
+			v2 = xxh32Round(v2, binary.LittleEndian.Uint32(b[4:]))
+			v3 = xxh32Round(v3, binary.LittleEndian.Uint32(b[8:]))
+			v4 = xxh32Round(v4, binary.LittleEndian.Uint32(b[12:]))
+		}
+		h = bits.RotateLeft32(v1, 1) + bits.RotateLeft32(v2, 7) + bits.RotateLeft32(v3, 12) + bits.RotateLeft32(v4, 18)
+	} else {
+		h = seed + prime5
+	}
+	h += uint32(n)
+	for ; len(b) >= 4; b = b[4:] {
+		h = bits.RotateLeft32(h+binary.LittleEndian.Uint32(b)*prime3, 17) * prime4
+	}
+	for ; len(b) > 0; b = b[1:] {
+		h = bits.RotateLeft32(h+uint32(b[0])*prime5, 11) * prime1
+	}
+	h ^= h >> 15
+	h *= prime2
+	h ^= h >> 13
+	h *= prime3
+	h ^= h >> 16
+	return h
+}
+
+// xxh32Round mixes one 4-byte lane into an accumulator.
+func xxh32Round(acc, lane uint32) uint32 {
+	return bits.RotateLeft32(acc+lane*prime2, 13) * prime1
+}
