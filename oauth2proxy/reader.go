@@ -113,8 +113,9 @@ func NewReader(secrets []string, name string, expire time.Duration) (*Reader, er
 // The cookie is looked up as oauth2-proxy does: the cookie called name, or
 // else name_0, name_1, ... joined in order up to the first missing one (at
 // most 16 chunks and 64 KB, else ok is false). When req carries several
-// cookies called name (set for other domains or paths), each is tried and
-// the one signed last wins; oauth2-proxy would take the first.
+// cookies called name (set for other domains or paths; at most 16), each
+// is tried and the one signed last wins, where oauth2-proxy would take the
+// first; chunks are taken first of each name, as oauth2-proxy does.
 //
 // A value verifies as in oauth2-proxy's encryption.Validate:
 // "b64(payload)|seconds|b64(mac)", the mac an HMAC-SHA256 keyed with the raw
