@@ -29,12 +29,11 @@ const (
 //     block's sequences (a match never reaches before the output, nor before
 //     its own block when blocks are independent), its checksum when the frame
 //     has them;
-//   - the end: the content size when declared (refused up front when it is
-//     over limit), the content checksum when present (pierrec/lz4 writes one
-//     by default), and nothing after it.
+//   - the end: the content size when declared, the content checksum when
+//     present (pierrec/lz4 writes one by default), and nothing after it.
 //
 // The output never grows past limit: every length is checked before bytes
-// are copied.
+// are copied, and nothing is allocated for a declared content size.
 func lz4Frame(src []byte, limit int) ([]byte, error) {
 	if len(src) < 7 || binary.LittleEndian.Uint32(src) != lz4Magic {
 		return nil, fmt.Errorf("%w: lz4: not a frame", ErrInvalid)
@@ -45,16 +44,12 @@ func lz4Frame(src []byte, limit int) ([]byte, error) {
 	}
 	blockMax := 1 << (8 + 2*int(bd>>4)) // 4: 64 KB, 5: 256 KB, 6: 1 MB, 7: 4 MB
 	pos := 6
-	declared := -1
+	var declared uint64 // content size, when flg has flgContentSize
 	if flg&flgContentSize != 0 {
 		if len(src) < pos+9 {
 			return nil, fmt.Errorf("%w: lz4: truncated descriptor", ErrInvalid)
 		}
-		size := binary.LittleEndian.Uint64(src[pos:])
-		if size > uint64(limit) {
-			return nil, fmt.Errorf("%w: lz4: content size %d over %d", ErrInvalid, size, limit)
-		}
-		declared = int(size)
+		declared = binary.LittleEndian.Uint64(src[pos:])
 		pos += 8
 	}
 	if byte(xxh32(src[4:pos], 0)>>8) != src[pos] {
@@ -113,7 +108,7 @@ func lz4Frame(src []byte, limit int) ([]byte, error) {
 	if pos != len(src) {
 		return nil, fmt.Errorf("%w: lz4: %d bytes after the frame", ErrInvalid, len(src)-pos)
 	}
-	if declared >= 0 && declared != len(out) {
+	if flg&flgContentSize != 0 && declared != uint64(len(out)) {
 		return nil, fmt.Errorf("%w: lz4: content size %d, decoded %d", ErrInvalid, declared, len(out))
 	}
 	return out, nil

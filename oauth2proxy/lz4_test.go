@@ -76,6 +76,16 @@ func withoutLast(b []byte, n int) []byte {
 	return b[:len(b)-n]
 }
 
+// overSized returns a compressed block one byte over 64 KB that decodes
+// to less than 64 KB: 65280 literals, their length taking 257 bytes.
+func overSized() []byte {
+	seq := []byte{0xf0}
+	seq = append(seq, bytes.Repeat([]byte{255}, 255)...)
+	seq = append(seq, 65280-15-255*255)
+	seq = append(seq, bytes.Repeat([]byte{'o'}, 65280)...)
+	return block(seq...)
+}
+
 // invalid stands for ErrInvalid where a test table wants a string.
 const invalid = "\x00invalid"
 
@@ -139,6 +149,7 @@ func TestLZ4Frame(t *testing.T) {
 		{"block checksum missing", withoutLast(frame(indep|flgBlockChecksum, b64k, 0, nil, withChecksum(stored("plain"))), 8), maxPlain, invalid},
 		{"match ends the block", frame(indep, b64k, 0, nil, block(0x10, 'a', 1, 0)), maxPlain, invalid},
 		{"block checksum wrong", frame(indep|flgBlockChecksum, b64k, 0, nil, flip(withChecksum(stored("pl")), 9), withChecksum(stored("ain"))), maxPlain, invalid},
+		{"compressed block over 64 KB", frame(indep, b64k, 0, nil, overSized()), maxPlain, invalid},
 		{"stored block over 64 KB", frame(indep, b64k, 0, nil, stored(big+"+")), maxPlain, invalid},
 		{"match decoding past 64 KB in its block", frame(indep, b64k, 0, nil, block(append([]byte{0x1f, 'z', 1, 0}, append(bytes.Repeat([]byte{255}, 258), 0, 0x00)...)...)), maxPlain, invalid},
 		{"output over the limit", frame(indep, b64k, 0, nil, longMatch), 275, invalid},
@@ -199,6 +210,9 @@ func TestHostileFrames(t *testing.T) {
 		{"content size 2 MB", frame(indep|flgContentSize, 0x70, 2<<20, nil, stored("x"))},
 		{"4 MB block of 8 bytes", frame(indep, 0x70, 0, nil, append(binary.LittleEndian.AppendUint32(nil, 4<<20), 'x'))},
 		{"stored block size 2^31-1", frame(indep, 0x70, 0, nil, binary.LittleEndian.AppendUint32(nil, 1<<32-1))},
+		// a match of about 1 MB (under the 1 MiB bound on any length) in a
+		// 64 KB-block frame: refused before it is copied
+		{"match length 1 MB", frame(indep, 0x40, 0, nil, block(append(append([]byte{0x1f, 'x', 1, 0}, bytes.Repeat([]byte{255}, 4000)...), 0, 0x00)...))},
 		// a literal length of 1 MB in 4 KB of 255s
 		{"literal length 1 MB", frame(indep, 0x70, 0, nil, block(append([]byte{0xf0}, bytes.Repeat([]byte{255}, 4200)...)...))},
 	}

@@ -149,6 +149,7 @@ func TestSigned(t *testing.T) {
 		{"good", []string{small.Secret}, expire, []*http.Cookie{cookie(value)}, at, payload(value), 0},
 		{"second secret", []string{other, small.Secret}, expire, []*http.Cookie{cookie(value)}, at, payload(value), 1},
 		{"unusable secret skipped", []string{small.Secret + "x", small.Secret}, expire, []*http.Cookie{cookie(value)}, at, payload(value), 1},
+		{"signed with a secret that is no AES key", []string{"short", small.Secret}, expire, []*http.Cookie{cookie(sign("short", name, []byte("x"), at))}, at, "", 0},
 		{"other secret", []string{other}, expire, []*http.Cookie{cookie(value)}, at, "", 0},
 		{"no cookie", []string{small.Secret}, expire, nil, at, "", 0},
 		{"other name", []string{small.Secret}, expire, []*http.Cookie{{Name: name + "x", Value: value}}, at, "", 0},

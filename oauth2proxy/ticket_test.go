@@ -127,4 +127,12 @@ func TestTicketOpen(t *testing.T) {
 			t.Errorf("%s: Open = %v, %v, want %v", tc.name, s, err, ErrInvalid)
 		}
 	}
+
+	// A stored value over the bound is refused before it is decrypted,
+	// which would allocate as much again.
+	huge := make([]byte, 2<<20)
+	var err2 error
+	if n := allocated(func() { _, err2 = ticket.Open(huge) }); n > hostileAllocLimit || !errors.Is(err2, ErrInvalid) {
+		t.Errorf("Open(2 MiB) = %v, allocating %d bytes, want %v allocating under %d", err2, n, ErrInvalid, hostileAllocLimit)
+	}
 }

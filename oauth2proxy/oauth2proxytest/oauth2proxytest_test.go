@@ -34,7 +34,7 @@ func sessions() []oauth2proxy.Session {
 		groups = append(groups, strings.Repeat("g", i%40))
 	}
 	return []oauth2proxy.Session{
-		{Email: "a@example.com"},
+		{Email: "a@example.com", CreatedAt: time.Unix(1<<32+5, 0)}, // 33-bit seconds: 8-byte timestamp
 		{
 			CreatedAt: testNow, ExpiresOn: testNow.Add(time.Hour + 7),
 			AccessToken: strings.Repeat("a", 31), IDToken: strings.Repeat("i", 255), RefreshToken: strings.Repeat("r", 20000),
