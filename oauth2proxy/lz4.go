@@ -3,7 +3,6 @@ package oauth2proxy
 import (
 	"encoding/binary"
 	"fmt"
-	"math/bits"
 )
 
 // lz4Magic starts every LZ4 frame (the format oauth2-proxy's LZ4 writer,
@@ -70,7 +69,7 @@ func lz4Frame(src []byte, limit int) ([]byte, error) {
 		if size > blockMax || size > len(src)-pos {
 			return nil, fmt.Errorf("%w: lz4: block of %d bytes", ErrInvalid, size)
 		}
-		block := src[pos : pos+size]
+		block := src[pos : pos+size : pos+size] // capped: no read can run past it
 		pos += size
 		if flg&flgBlockChecksum != 0 {
 			if len(src)-pos < 4 || binary.LittleEndian.Uint32(src[pos:]) != xxh32(block, 0) {
@@ -125,11 +124,14 @@ func lz4Block(out, block []byte, window, limit int) ([]byte, error) {
 		}
 		token := block[pos]
 		pos++
-		literals, next, err := lz4Length(block, pos, int(token>>4))
-		if err != nil {
-			return nil, err
+		literals := int(token >> 4)
+		if literals == 15 { // called only then: a call is slow under Yaegi
+			var err error
+			literals, pos, err = lz4Length(block, pos, literals)
+			if err != nil {
+				return nil, err
+			}
 		}
-		pos = next
 		if literals > len(block)-pos || literals > limit-len(out) {
 			return nil, fmt.Errorf("%w: lz4: %d literals", ErrInvalid, literals)
 		}
@@ -146,11 +148,14 @@ func lz4Block(out, block []byte, window, limit int) ([]byte, error) {
 		if offset == 0 || offset > len(out)-window {
 			return nil, fmt.Errorf("%w: lz4: match offset %d", ErrInvalid, offset)
 		}
-		length, next, err := lz4Length(block, pos, int(token&0x0f))
-		if err != nil {
-			return nil, err
+		length := int(token & 0x0f)
+		if length == 15 {
+			var err error
+			length, pos, err = lz4Length(block, pos, length)
+			if err != nil {
+				return nil, err
+			}
 		}
-		pos = next
 		length += 4
 		if length > limit-len(out) {
 			return nil, fmt.Errorf("%w: lz4: output over %d bytes", ErrInvalid, limit)
@@ -171,13 +176,10 @@ func lz4Block(out, block []byte, window, limit int) ([]byte, error) {
 }
 
 // lz4Length returns a literal or match length whose 4-bit field in the
-// token is n, reading the extension bytes that follow when n is 15, and the
-// position after them. Lengths beyond the block's size are refused as they
-// are read, so the sum cannot overflow.
+// token is 15 (n), adding the extension bytes at pos, and the position
+// after them. Lengths over maxPlain are refused as they are read, so the
+// sum cannot overflow.
 func lz4Length(block []byte, pos, n int) (int, int, error) {
-	if n != 15 {
-		return n, pos, nil
-	}
 	for {
 		if pos >= len(block) {
 			return 0, 0, fmt.Errorf("%w: lz4: truncated length", ErrInvalid)
@@ -204,31 +206,40 @@ const (
 )
 
 // xxh32 returns the xxHash32 of b with seed, the checksum the LZ4 frame
-// format uses for its header, blocks and content.
+// format uses for its header, blocks and content. Lanes are read and
+// rotated inline: under Yaegi a call to encoding/binary or math/bits per
+// lane made it three times slower.
 func xxh32(b []byte, seed uint32) uint32 {
 	n := len(b)
+	i := 0
 	var h uint32
 	if n >= 16 {
 		v1 := seed + prime1 + prime2
 		v2 := seed + prime2
 		v3 := seed
 		v4 := seed - prime1
-		for ; len(b) >= 16; b = b[16:] {
-			v1 = xxh32Round(v1, binary.LittleEndian.Uint32(b))
-			v2 = xxh32Round(v2, binary.LittleEndian.Uint32(b[4:]))
-			v3 = xxh32Round(v3, binary.LittleEndian.Uint32(b[8:]))
-			v4 = xxh32Round(v4, binary.LittleEndian.Uint32(b[12:]))
+		for ; n-i >= 16; i += 16 {
+			v1 += (uint32(b[i]) | uint32(b[i+1])<<8 | uint32(b[i+2])<<16 | uint32(b[i+3])<<24) * prime2
+			v1 = (v1<<13 | v1>>19) * prime1
+			v2 += (uint32(b[i+4]) | uint32(b[i+5])<<8 | uint32(b[i+6])<<16 | uint32(b[i+7])<<24) * prime2
+			v2 = (v2<<13 | v2>>19) * prime1
+			v3 += (uint32(b[i+8]) | uint32(b[i+9])<<8 | uint32(b[i+10])<<16 | uint32(b[i+11])<<24) * prime2
+			v3 = (v3<<13 | v3>>19) * prime1
+			v4 += (uint32(b[i+12]) | uint32(b[i+13])<<8 | uint32(b[i+14])<<16 | uint32(b[i+15])<<24) * prime2
+			v4 = (v4<<13 | v4>>19) * prime1
 		}
-		h = bits.RotateLeft32(v1, 1) + bits.RotateLeft32(v2, 7) + bits.RotateLeft32(v3, 12) + bits.RotateLeft32(v4, 18)
+		h = (v1<<1 | v1>>31) + (v2<<7 | v2>>25) + (v3<<12 | v3>>20) + (v4<<18 | v4>>14)
 	} else {
 		h = seed + prime5
 	}
 	h += uint32(n)
-	for ; len(b) >= 4; b = b[4:] {
-		h = bits.RotateLeft32(h+binary.LittleEndian.Uint32(b)*prime3, 17) * prime4
+	for ; n-i >= 4; i += 4 {
+		h += (uint32(b[i]) | uint32(b[i+1])<<8 | uint32(b[i+2])<<16 | uint32(b[i+3])<<24) * prime3
+		h = (h<<17 | h>>15) * prime4
 	}
-	for ; len(b) > 0; b = b[1:] {
-		h = bits.RotateLeft32(h+uint32(b[0])*prime5, 11) * prime1
+	for ; i < n; i++ {
+		h += uint32(b[i]) * prime5
+		h = (h<<11 | h>>21) * prime1
 	}
 	h ^= h >> 15
 	h *= prime2
@@ -236,9 +247,4 @@ func xxh32(b []byte, seed uint32) uint32 {
 	h *= prime3
 	h ^= h >> 16
 	return h
-}
-
-// xxh32Round mixes one 4-byte lane into an accumulator.
-func xxh32Round(acc, lane uint32) uint32 {
-	return bits.RotateLeft32(acc+lane*prime2, 13) * prime1
 }

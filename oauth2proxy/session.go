@@ -42,7 +42,7 @@ func decodeSession(b []byte) (*Session, error) {
 	if len(b) > maxPlain {
 		return nil, fmt.Errorf("%w: msgpack: %d bytes, more than %d", ErrInvalid, len(b), maxPlain)
 	}
-	r := &mpReader{b: b}
+	r := &mpReader{b: b[:len(b):len(b)]} // capped: no read can run past it
 	c, err := r.code()
 	if err != nil {
 		return nil, err
