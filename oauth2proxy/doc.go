@@ -18,12 +18,14 @@
 //     32 bytes and the secret's own bytes otherwise. The plaintext is an LZ4
 //     frame holding the session as MessagePack.
 //   - Redis-store payload: "v2.b64(id).b64(key)" (unpadded URL-safe base64),
-//     or before v7 "id.b64(key)". Redis holds, under id, a 12-byte nonce and
+//     or "id.b64(key)" as versions before v7.6 wrote it. Redis holds, under id, a 12-byte nonce and
 //     the AES-GCM ciphertext under key of the session as MessagePack (not
 //     compressed).
 //   - Session: vmihailenco/msgpack v5's encoding of SessionState, a map from
 //     short names ("ca", "eo", "at", "it", "rt", "e", "u", "pu", "g", "n",
-//     "ac") to values, times being the timestamp extension (type -1).
+//     "ac") to values, times being the timestamp extension (type -1). This is
+//     the encoding since v6.1; the JSON sessions of v5 and older, which v7
+//     no longer reads either, are not read.
 //
 // [Reader.Signed] verifies as oauth2-proxy's encryption.Validate does, with
 // the same window (within --cookie-expire of now, and less than five minutes

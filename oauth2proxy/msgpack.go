@@ -61,8 +61,8 @@ func (r *mpReader) code() (byte, error) {
 	return c, nil
 }
 
-// uint reads an n-byte (1, 2 or 4) big-endian length.
-func (r *mpReader) uint(n int) (int, error) {
+// size reads an n-byte (1, 2 or 4) big-endian length or count.
+func (r *mpReader) size(n int) (int, error) {
 	p, err := r.next(n)
 	if err != nil {
 		return 0, err
@@ -93,9 +93,9 @@ func (r *mpReader) count(c byte, isMap bool) (n int, ok bool, err error) {
 	case !isMap && c >= 0x90 && c <= 0x9f:
 		n = int(c & 0x0f)
 	case (isMap && c == 0xde) || (!isMap && c == 0xdc):
-		n, err = r.uint(2)
+		n, err = r.size(2)
 	case (isMap && c == 0xdf) || (!isMap && c == 0xdd):
-		n, err = r.uint(4)
+		n, err = r.size(4)
 	default:
 		return 0, false, nil
 	}
@@ -119,11 +119,11 @@ func (r *mpReader) strLen(c byte) (n int, ok bool, err error) {
 	case c >= 0xa0 && c <= 0xbf:
 		return int(c & 0x1f), true, nil
 	case c == 0xd9:
-		n, err = r.uint(1)
+		n, err = r.size(1)
 	case c == 0xda:
-		n, err = r.uint(2)
+		n, err = r.size(2)
 	case c == 0xdb:
-		n, err = r.uint(4)
+		n, err = r.size(4)
 	default:
 		return 0, false, nil
 	}
@@ -201,23 +201,23 @@ func (r *mpReader) timestamp() (time.Time, error) {
 	if err != nil {
 		return time.Time{}, err
 	}
-	size := 0
+	n := 0
 	switch c {
 	case 0xc0:
 		return time.Time{}, nil
 	case 0xd6: // fixext4
-		size = 4
+		n = 4
 	case 0xd7: // fixext8
-		size = 8
+		n = 8
 	case 0xc7: // ext8
-		size, err = r.uint(1)
+		n, err = r.size(1)
 		if err != nil {
 			return time.Time{}, err
 		}
 	default:
 		return time.Time{}, fmt.Errorf("%w: msgpack: type %#02x where a timestamp belongs", ErrInvalid, c)
 	}
-	p, err := r.next(size + 1)
+	p, err := r.next(n + 1)
 	if err != nil {
 		return time.Time{}, err
 	}
@@ -307,19 +307,19 @@ func (r *mpReader) scalarLen(c byte) (int, error) {
 	case c >= 0xd4 && c <= 0xd8: // fixext 1, 2, 4, 8, 16: type byte + data
 		return 1 + 1<<(c-0xd4), nil
 	case c == 0xc4: // bin8
-		return r.uint(1)
+		return r.size(1)
 	case c == 0xc5: // bin16
-		return r.uint(2)
+		return r.size(2)
 	case c == 0xc6: // bin32
-		return r.uint(4)
+		return r.size(4)
 	case c == 0xc7: // ext8: length, type byte, data
-		n, err := r.uint(1)
+		n, err := r.size(1)
 		return n + 1, err
 	case c == 0xc8: // ext16
-		n, err := r.uint(2)
+		n, err := r.size(2)
 		return n + 1, err
 	case c == 0xc9: // ext32
-		n, err := r.uint(4)
+		n, err := r.size(4)
 		return n + 1, err
 	}
 	return 0, fmt.Errorf("%w: msgpack: type %#02x is never used", ErrInvalid, c)

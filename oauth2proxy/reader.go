@@ -19,8 +19,9 @@ import (
 var ErrConfig = errors.New("oauth2proxy: invalid reader settings")
 
 // Bounds on what Signed reads from a request. oauth2-proxy writes chunks of
-// under 4000 bytes, so 16 chunks are 64 KB, more than a browser sends for
-// one site; anything beyond is not a session oauth2-proxy wrote.
+// under 4000 bytes, so 16 chunks are 64 KB: far more than any real session
+// (oauth2-proxy logs a warning past one chunk and advises Redis). Anything
+// beyond is refused unread.
 const (
 	maxChunks     = 16
 	maxCookieLen  = 64 << 10
@@ -41,11 +42,11 @@ type Reader struct {
 	// zero means forever, as in oauth2-proxy.
 	expire time.Duration
 	// secrets holds one entry per configured secret, in the caller's order.
-	secrets []secret
+	secrets []cookieSecret
 }
 
-// secret is one configured cookie secret.
-type secret struct {
+// cookieSecret is one configured cookie secret.
+type cookieSecret struct {
 	// mac is the raw secret string, oauth2-proxy's HMAC key.
 	mac []byte
 	// block is the AES cipher keyed with SecretBytes of the secret, or nil
@@ -88,7 +89,7 @@ func NewReader(secrets []string, name string, expire time.Duration) (*Reader, er
 	usable := 0
 	for _, s := range secrets {
 		key := secretBytes(s)
-		entry := secret{mac: []byte(s)}
+		entry := cookieSecret{mac: []byte(s)}
 		if aesKeyLen(len(key)) {
 			block, err := aes.NewCipher(key)
 			if err != nil {

@@ -27,8 +27,8 @@ type Ticket struct {
 }
 
 // ParseTicket parses the verified payload of a Redis-store cookie called
-// name: "v2.<id>.<secret>" with both parts unpadded URL-safe base64, or the
-// older "<id>.<secret>" with the ID as is. The ID must be exactly what
+// name: "v2.<id>.<secret>" with both parts unpadded URL-safe base64, or
+// "<id>.<secret>" with the ID as is, as versions before v7.6 wrote it. The ID must be exactly what
 // oauth2-proxy generates for that cookie name, so a signed value can never
 // make the caller read any other Redis key; the secret must be an AES key
 // length.
