@@ -219,14 +219,15 @@ func redisSession(t *testing.T, rds *redistest.Server) (string, []byte) {
 	return keys[0], []byte(redistest.MustCommand(t, rds.Addr, "", "GET", keys[0]))
 }
 
-// checkMigrated sends c's session to the Gatehouse router and checks that
-// the app receives the identity it received through oauth2-proxy, that the
-// answer re-seals the session in cookies of new values and expires every
-// cookie of c it no longer uses, and that the new cookies alone then pass.
-// It returns the new cookies.
+// checkMigrated loads a page at the Gatehouse router with c's session, as
+// the first request after the switch, and checks that the app receives the
+// identity it received through oauth2-proxy, that the answer re-seals the
+// session in cookies of new values and expires every cookie of c it no
+// longer uses, and that the new cookies alone then pass an API call. It
+// returns the new cookies.
 func checkMigrated(t *testing.T, b *bench.Browser, router string, c captured) bench.Session {
 	t.Helper()
-	resp, got := appAnswer(t, b, router, c.session)
+	resp, got := appAnswer(t, b, router, c.session, acceptHTML)
 	checkSameIdentity(t, router+" with oauth2-proxy's cookies", got, c.seen)
 	set := setCookies(resp.Header)
 	old := map[string]string{}
@@ -260,20 +261,21 @@ func checkMigrated(t *testing.T, b *bench.Browser, router string, c captured) be
 	return resealed
 }
 
-// checkPasses checks that session passes the Gatehouse router with the
-// identity oauth2-proxy gave the app, seen.
+// checkPasses checks that session passes the Gatehouse router, in an API
+// call, with the identity oauth2-proxy gave the app, seen.
 func checkPasses(t *testing.T, b *bench.Browser, router string, session bench.Session, seen map[string]string) {
 	t.Helper()
-	_, got := appAnswer(t, b, router, session)
+	_, got := appAnswer(t, b, router, session, acceptJSON)
 	checkSameIdentity(t, router+" with the re-sealed cookies", got, seen)
 }
 
-// appAnswer requests the app's identity page at router with session, as an
-// API call, and returns the answer, closed, and the identity headers the
-// app received. Anything but the app's answer fails the test.
-func appAnswer(t *testing.T, b *bench.Browser, router string, session bench.Session) (*http.Response, map[string]string) {
+// appAnswer requests the app's identity page at router with session and
+// the Accept header accept (a page's or an API call's), and returns the
+// answer, closed, and the identity headers the app received. Anything but
+// the app's answer fails the test.
+func appAnswer(t *testing.T, b *bench.Browser, router string, session bench.Session, accept string) (*http.Response, map[string]string) {
 	t.Helper()
-	resp, err := b.Send(router, bench.IdentityPath, http.Header{"Cookie": {session.Header()}, "Accept": {acceptJSON}})
+	resp, err := b.Send(router, bench.IdentityPath, http.Header{"Cookie": {session.Header()}, "Accept": {accept}})
 	if err != nil {
 		t.Fatal(err)
 	}
