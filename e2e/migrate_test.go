@@ -40,8 +40,10 @@ const (
 	notMigratingRedis = "not-migrating-redis"
 )
 
-// shortExpire is the cookie lifetime of o2p-short and migrating-short.
-const shortExpire = 2 * time.Second
+// shortExpire is the cookie lifetime of o2p-short and migrating-short:
+// longer than the captured sessions are old when the test first sends
+// them (a second at most: their timestamps are whole seconds).
+const shortExpire = 3 * time.Second
 
 // TestMigrateOAuth2ProxyCookies signs users in through real oauth2-proxy
 // v7.15.6 behind Traefik's ForwardAuth and then hands the cookies their
@@ -122,6 +124,11 @@ func TestMigrateOAuth2ProxyCookies(t *testing.T) {
 	t.Run("Redis ticket", func(t *testing.T) {
 		resealed := checkMigrated(t, b, migratingRedis, ticket)
 		checkPasses(t, b, notMigratingRedis, resealed, ticket.seen)
+	})
+	t.Run("younger than a short cookieExpire", func(t *testing.T) {
+		// The control of "expired": the same cookie at the same router
+		// passes before its time.
+		checkMigrated(t, b, migratingShort, small)
 	})
 	if now := providerCalls(stack); now != calls {
 		t.Errorf("the provider's endpoints were called %+v times before Gatehouse took the sessions over, %+v after: want no new sign-in, token or refresh", calls, now)
