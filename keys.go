@@ -71,6 +71,17 @@ func (k *fileKeys) current() (*cookie.Codec, error) {
 	return k.codec, nil
 }
 
+// secrets returns the file's secrets in force, as the file holds them: its
+// last good content.
+func (k *fileKeys) secrets() (string, error) {
+	if _, err := k.current(); err != nil {
+		return "", err
+	}
+	k.mu.Lock()
+	defer k.mu.Unlock()
+	return k.content, nil
+}
+
 // Seal seals with the file's first secret.
 func (k *fileKeys) Seal(name string, payload []byte, issued, expires time.Time) (string, error) {
 	codec, err := k.current()

@@ -53,6 +53,8 @@ type Config struct {
 	CookieSameSite   string
 	CookieRefresh    string
 
+	MigrateOAuth2ProxyCookies bool
+
 	SessionIdleTimeout string
 	OIDCLogout         bool
 	BackendLogoutURL   string
@@ -205,6 +207,13 @@ func build(next http.Handler, config *Config, name string, now func() time.Time,
 		codec = cfg.codec.Bound(binding)
 	}
 	g.sessions, g.coordinator = newStore(cfg, codec, now, log)
+	if cfg.migrate {
+		server, _ := g.coordinator.(*session.ServerStore)
+		g.sessions = session.Adopt(g.sessions, &oauth2ProxyImporter{
+			name: cfg.cookieName, fixed: cfg.oauth2Proxy, keys: g.keys,
+			expire: cfg.cookieExpire, server: server, now: now,
+		})
+	}
 	g.flows = newFlowStore(cfg, codec, now)
 	g.refreshes = refreshGroups.get(refreshScope(binding, cfg.cookieName), now)
 	g.refreshWait = refreshWait

@@ -13,6 +13,7 @@ import (
 	"github.com/gatehouse-auth/gatehouse/authz"
 	"github.com/gatehouse-auth/gatehouse/cookie"
 	"github.com/gatehouse-auth/gatehouse/oauth"
+	"github.com/gatehouse-auth/gatehouse/oauth2proxy"
 	"github.com/gatehouse-auth/gatehouse/origin"
 	"github.com/gatehouse-auth/gatehouse/redirect"
 	"github.com/gatehouse-auth/gatehouse/redis"
@@ -47,6 +48,11 @@ type settings struct {
 	cookieExpire     time.Duration
 	cookieRefresh    time.Duration // 0: only when the access token expired
 	idleTimeout      time.Duration // 0: none
+	// migrate says whether oauth2-proxy's sessions are taken over
+	// (migrateOAuth2ProxyCookies; see migrate.go); oauth2Proxy reads them
+	// with cookieSecret, nil with cookieSecretFile.
+	migrate     bool
+	oauth2Proxy *oauth2proxy.Reader
 
 	proxyPrefix        string
 	endpointPrefix     string // proxyPrefix + "/"
@@ -131,6 +137,7 @@ func newSettings(c *Config, now func() time.Time, logf func(format string, args 
 	}
 	checkCookiePrefix(&p, s)
 	s.cookieExpire = checkDuration(&p, "cookieExpire", orDefault(c.CookieExpire, "168h"))
+	checkMigrate(&p, c, s)
 	s.cookieRefresh = checkOptionalDuration(&p, "cookieRefresh", c.CookieRefresh)
 	s.idleTimeout = checkOptionalDuration(&p, "sessionIdleTimeout", c.SessionIdleTimeout)
 	if s.cookieRefresh >= s.cookieExpire && s.cookieExpire > 0 {

@@ -194,6 +194,23 @@ func (c *Client) Del(ctx context.Context, keys ...string) error {
 	return nil
 }
 
+// Expire sets key to expire ttl from now (PEXPIRE), and reports whether
+// key exists.
+func (c *Client) Expire(ctx context.Context, key string, ttl time.Duration) (bool, error) {
+	if ttl < time.Millisecond {
+		return false, fmt.Errorf("redis: PEXPIRE: ttl %v under a millisecond", ttl)
+	}
+	ms := strconv.AppendInt(nil, int64(ttl/time.Millisecond), 10)
+	rep, _, err := c.exec(ctx, [][]byte{[]byte("PEXPIRE"), []byte(key), ms})
+	if err != nil {
+		return false, err
+	}
+	if rep.kind != ':' {
+		return false, unexpected("PEXPIRE", rep)
+	}
+	return rep.n == 1, nil
+}
+
 // DelIfEqual deletes key if it holds value, atomically (a script run with
 // EVAL), and reports whether it did: the release of a lock taken with
 // SetNX. When a pooled connection failed and the command was sent again,

@@ -187,6 +187,27 @@ func TestLargestValue(t *testing.T) {
 	}
 }
 
+func TestExpire(t *testing.T) {
+	s := redistest.Start(t, redistest.Options{})
+	c := newClient(t, Options{ConnectionURL: serverURL(s)})
+	ctx := testContext(t)
+	if ok, err := c.Expire(ctx, "missing", time.Minute); ok || err != nil {
+		t.Fatalf("Expire(missing) = %v, %v, want false, nil", ok, err)
+	}
+	if err := c.Set(ctx, "k", []byte("v"), time.Hour); err != nil {
+		t.Fatal(err)
+	}
+	if ok, err := c.Expire(ctx, "k", 30*time.Second); !ok || err != nil {
+		t.Fatalf("Expire(k) = %v, %v, want true, nil", ok, err)
+	}
+	if rep := run(t, c, "PTTL", "k"); rep.kind != ':' || rep.n <= 0 || rep.n > 30000 {
+		t.Fatalf("PTTL k after Expire(k, 30s) = %c %d, want at most 30000 ms", rep.kind, rep.n)
+	}
+	if _, err := c.Expire(ctx, "k", 0); err == nil {
+		t.Fatal("Expire(k, 0) = nil error, want a refusal: PEXPIRE 0 would delete the key")
+	}
+}
+
 func TestSetNXAndDelIfEqual(t *testing.T) {
 	s := redistest.Start(t, redistest.Options{})
 	c := newClient(t, Options{ConnectionURL: serverURL(s)})

@@ -27,6 +27,8 @@ type Backend interface {
 	SetNX(ctx context.Context, key string, value []byte, ttl time.Duration) (bool, error)
 	// DelIfEqual deletes key only while it holds value.
 	DelIfEqual(ctx context.Context, key string, value []byte) (bool, error)
+	// Expire sets key to expire ttl from now, and says whether it exists.
+	Expire(ctx context.Context, key string, ttl time.Duration) (bool, error)
 }
 
 // Coordinator is a Store whose sessions several processes share (Traefik
@@ -292,9 +294,11 @@ func (s *ServerStore) Clear(w http.ResponseWriter, r *http.Request) error {
 
 // Claim takes the refresh lock of st's session (SET NX with ttl, so that a
 // process that dies holding it frees it); the token it returns releases it.
+// A session the store has not saved yet (one Adopting took over) is no
+// other process's: its claim is granted without asking the backend.
 func (s *ServerStore) Claim(ctx context.Context, st *State, ttl time.Duration) (string, bool, error) {
 	if st.ticket.id == nil {
-		return "", false, fmt.Errorf("session: claim of a session no ServerStore loaded")
+		return "", true, nil
 	}
 	b := make([]byte, 16)
 	if _, err := rand.Read(b); err != nil {
@@ -312,6 +316,9 @@ func (s *ServerStore) Claim(ctx context.Context, st *State, ttl time.Duration) (
 // Release gives back the refresh lock Claim took with token, unless it
 // expired and another process holds it now.
 func (s *ServerStore) Release(ctx context.Context, st *State, token string) error {
+	if st.ticket.id == nil {
+		return nil
+	}
 	if _, err := s.backend.DelIfEqual(ctx, s.key(st.ticket)+":refresh", []byte(token)); err != nil {
 		return s.outage(err)
 	}
@@ -333,12 +340,46 @@ func (s *ServerStore) Reload(ctx context.Context, st *State) (*State, error) {
 	return s.open(st.ticket, key, sealed, st.until)
 }
 
-// Put stores st under its ticket.
+// Put stores st under its ticket. A session the store has not saved yet
+// has none: saving it gives it one.
 func (s *ServerStore) Put(ctx context.Context, st *State) error {
 	if st.ticket.id == nil {
-		return fmt.Errorf("session: put of a session no ServerStore loaded")
+		return nil
 	}
 	return s.put(ctx, st.ticket, st)
+}
+
+// ReadForeign returns what the backend holds under key, a key another
+// system wrote there (oauth2-proxy's session tickets, which an Importer
+// reads), and whether it exists; a failing backend is an outage, as for the
+// store's own keys.
+func (s *ServerStore) ReadForeign(ctx context.Context, key string) ([]byte, bool, error) {
+	ctx, cancel := context.WithTimeout(ctx, backendTimeout)
+	defer cancel()
+	value, found, err := s.backend.Get(ctx, key)
+	if err != nil {
+		return nil, false, s.outage(err)
+	}
+	s.healthy()
+	return value, found, nil
+}
+
+// ExpireForeign makes key, another system's, expire after ttl, or deletes
+// it when ttl is 0.
+func (s *ServerStore) ExpireForeign(ctx context.Context, key string, ttl time.Duration) error {
+	ctx, cancel := context.WithTimeout(ctx, backendTimeout)
+	defer cancel()
+	var err error
+	if ttl > 0 {
+		_, err = s.backend.Expire(ctx, key, ttl)
+	} else {
+		err = s.backend.Del(ctx, key)
+	}
+	if err != nil {
+		return s.outage(err)
+	}
+	s.healthy()
+	return nil
 }
 
 // options returns the attributes of the cookies written in answer to r.

@@ -89,6 +89,19 @@ func (m *memoryBackend) DelIfEqual(ctx context.Context, key string, value []byte
 	return true, m.Del(ctx, key)
 }
 
+func (m *memoryBackend) Expire(ctx context.Context, key string, ttl time.Duration) (bool, error) {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	if m.down {
+		return false, errDown
+	}
+	if _, ok := m.values[key]; !ok || !m.now().Before(m.expires[key]) {
+		return false, nil
+	}
+	m.expires[key] = m.now().Add(ttl)
+	return true, nil
+}
+
 // newTestServerStore returns a ServerStore over backend on the clock *now,
 // and the log lines it writes.
 func newTestServerStore(t *testing.T, backend Backend, now *time.Time) (*ServerStore, *[]string) {

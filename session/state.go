@@ -52,6 +52,9 @@ type State struct {
 	// ticket names the session in a ServerStore that loaded it: saving it
 	// again keeps its ticket. Zero for a new session.
 	ticket ticket
+	// imported is set by Adopting for a session it took over and has not
+	// saved yet.
+	imported bool
 }
 
 // UserName returns User, or Subject when User is "".

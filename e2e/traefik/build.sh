@@ -11,7 +11,11 @@ bin=$cache/traefik-$version/traefik
 if [ ! -x "$bin" ]; then
 	mkdir -p "$(dirname "$bin")"
 	echo "building Traefik $version into $bin (first time only, several minutes)..." >&2
-	(cd "$here" && go build -mod=mod -trimpath -o "$bin.tmp" github.com/traefik/traefik/v3/cmd/traefik)
-	mv "$bin.tmp" "$bin"
+	# A file of its own, renamed into place whole: two builds at once (CI
+	# and a test run on one machine) never write or move each other's.
+	tmp=$(mktemp "$bin.XXXXXX")
+	trap 'rm -f "$tmp"' EXIT
+	(cd "$here" && go build -mod=mod -trimpath -o "$tmp" github.com/traefik/traefik/v3/cmd/traefik)
+	mv "$tmp" "$bin"
 fi
 echo "$bin"

@@ -161,7 +161,15 @@ func checks(o map[string]any) []string {
 	if has("cookieExpire") {
 		n = append(n, "cookieExpire: refreshes never extend a Gatehouse session; users sign in again after cookieExpire")
 	}
-	n = append(n, "users sign in once more after the switch: Gatehouse's session cookie has its own format")
+	// Gatehouse reads oauth2-proxy's sessions with the secret oauth2-proxy
+	// signed them with, when Gatehouse can use that secret too.
+	secrets, _ := o["cookieSecret"].([]string)
+	if has("cookieSecretFile") || len(secrets) == 1 && secretLen(secrets[0]) == 32 {
+		o["migrateOAuth2ProxyCookies"] = true
+		n = append(n, "migrateOAuth2ProxyCookies: true keeps users signed in through the switch: Gatehouse takes over oauth2-proxy's sessions (same cookieSecret and cookieName) and re-seals them in its own format; set it to false once cookieExpire has passed since the switch")
+	} else {
+		n = append(n, "users sign in once more after the switch: Gatehouse cannot read oauth2-proxy's sessions without its cookie secret")
+	}
 	return n
 }
 

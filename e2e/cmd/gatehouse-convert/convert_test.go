@@ -289,6 +289,32 @@ func TestReport(t *testing.T) {
 	}
 }
 
+// TestMigrationNeedsTheSecret: the converted middleware takes over
+// oauth2-proxy's sessions when it has oauth2-proxy's cookie secret and can
+// use it; with a secret Gatehouse refuses, users sign in again, and the
+// report says so.
+func TestMigrationNeedsTheSecret(t *testing.T) {
+	for _, tc := range []struct {
+		args    []string
+		migrate bool
+		report  string
+	}{
+		{[]string{"--cookie-secret=" + secret32}, true, "migrateOAuth2ProxyCookies: true keeps users signed in"},
+		{[]string{"--cookie-secret-file=/run/secrets/cookie"}, true, "migrateOAuth2ProxyCookies: true keeps users signed in"},
+		{[]string{"--cookie-secret=MDEyMzQ1Njc4OWFiY2RlZg=="}, false, "users sign in once more after the switch"},
+		{nil, false, "users sign in once more after the switch"},
+	} {
+		out, report := convertArgs(t, append([]string{"--", "--email-domain=example.com"}, tc.args...), nil)
+		cfg, _ := decodeFile(t, out, "gatehouse")
+		if cfg.MigrateOAuth2ProxyCookies != tc.migrate {
+			t.Errorf("%q: migrateOAuth2ProxyCookies = %v, want %v", tc.args, cfg.MigrateOAuth2ProxyCookies, tc.migrate)
+		}
+		if !strings.Contains(report, tc.report) {
+			t.Errorf("%q: report lacks %q:\n%s", tc.args, tc.report, report)
+		}
+	}
+}
+
 // TestReadArgs reads flags pasted from a shell, a compose command list and
 // a Kubernetes args flow list.
 func TestReadArgs(t *testing.T) {

@@ -99,12 +99,13 @@ var mappings = []mapping{
 // gatehouseOnly names the Gatehouse options that no oauth2-proxy flag sets,
 // with what the converter says about them.
 var gatehouseOnly = map[string]string{
-	"sessionIdleTimeout":  "sign users out after this much inactivity (no oauth2-proxy counterpart)",
-	"oidcLogout":          "oidcLogout: true also signs the user out at the provider",
-	"allowedEmails":       "oauth2-proxy has allowed_emails only on /oauth2/auth",
-	"authResponseHeaders": "set from the forwardAuth middleware's authResponseHeaders (-auth-response-headers)",
-	"stripAuthCookies":    "Gatehouse removes its cookies before the app by default (oauth2-proxy passes them on)",
-	"redisKeyPrefix":      "no oauth2-proxy counterpart",
+	"sessionIdleTimeout":        "sign users out after this much inactivity (no oauth2-proxy counterpart)",
+	"oidcLogout":                "oidcLogout: true also signs the user out at the provider",
+	"allowedEmails":             "oauth2-proxy has allowed_emails only on /oauth2/auth",
+	"authResponseHeaders":       "set from the forwardAuth middleware's authResponseHeaders (-auth-response-headers)",
+	"stripAuthCookies":          "Gatehouse removes its cookies before the app by default (oauth2-proxy passes them on)",
+	"redisKeyPrefix":            "no oauth2-proxy counterpart",
+	"migrateOAuth2ProxyCookies": "set when oauth2-proxy's cookie secret is carried over: its users stay signed in",
 }
 
 // traefikFlags are oauth2-proxy flags whose job Traefik does, with what
