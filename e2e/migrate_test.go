@@ -40,6 +40,11 @@ const (
 	notMigratingRedis = "not-migrating-redis"
 )
 
+// fewerGroups is a number of groups, Entra ID-style GUIDs, for which
+// oauth2-proxy's session takes two cookies and Gatehouse's one: its
+// re-sealing must expire oauth2-proxy's chunks.
+const fewerGroups = 24
+
 // shortExpire is the cookie lifetime of o2p-short and migrating-short:
 // longer than the captured sessions are old when the test first sends
 // them (a second at most: their timestamps are whole seconds).
@@ -51,7 +56,8 @@ const shortExpire = 3 * time.Second
 // one to the other (issue 11). The identity provider is the fake of
 // oauth/oidctest, standing in for a real one such as Keycloak. With
 // migrateOAuth2ProxyCookies and the same cookie secret and name, a session
-// in one cookie, one split into _oauth2_proxy_0 and _1, and a Redis ticket
+// in one cookie, two split into _oauth2_proxy_0 and _1 (one that Gatehouse
+// re-seals in two cookies, one that it re-seals in one), and a Redis ticket
 // naming a session oauth2-proxy wrote in the Redis Gatehouse shares each
 // pass with the identity the app received through oauth2-proxy, without
 // the provider being asked again; the answer re-seals the session in
@@ -98,10 +104,12 @@ func TestMigrateOAuth2ProxyCookies(t *testing.T) {
 
 	small := signInThrough(t, stack, b, bench.Forward, nil)
 	split := signInThrough(t, stack, b, bench.Forward, bench.GroupIDs(50))
+	fewer := signInThrough(t, stack, b, bench.Forward, bench.GroupIDs(fewerGroups))
 	ticket := signInThrough(t, stack, b, o2pRedis, nil)
 	other := signInThrough(t, stack, b, o2pOther, nil)
 	checkChunks(t, "the small session", small, 1, 1)
 	checkChunks(t, "the split session", split, 2, 9)
+	checkChunks(t, "the session of "+strconv.Itoa(fewerGroups)+" groups", fewer, 2, 2)
 	checkChunks(t, "the Redis ticket", ticket, 1, 1)
 	ticket.RedisKey, ticket.RedisValue = redisSession(t, rds)
 	t.Logf("oauth2-proxy's sessions: small %d bytes in %d cookie; split %d bytes in %d cookies; Redis ticket %d bytes, naming %d bytes in Redis",
@@ -120,6 +128,12 @@ func TestMigrateOAuth2ProxyCookies(t *testing.T) {
 	t.Run("split cookies", func(t *testing.T) {
 		resealed := checkMigrated(t, b, migrating, split)
 		checkPasses(t, b, notMigrating, resealed, split.seen)
+	})
+	t.Run("split cookies re-sealed in one", func(t *testing.T) {
+		resealed := checkMigrated(t, b, migrating, fewer)
+		if resealed.Chunks() != 1 {
+			t.Fatalf("Gatehouse re-sealed the session of %d groups in %d cookies, want 1: change fewerGroups so that this case checks that oauth2-proxy's chunks are expired", fewerGroups, resealed.Chunks())
+		}
 	})
 	t.Run("Redis ticket", func(t *testing.T) {
 		resealed := checkMigrated(t, b, migratingRedis, ticket)
