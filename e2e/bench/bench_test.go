@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"net/http"
 	"regexp"
+	"strings"
 	"testing"
 	"time"
 
@@ -116,5 +117,33 @@ func TestRedis(t *testing.T) {
 	s.Close()
 	if reply, err := s.Redis.Do("PING"); err == nil {
 		t.Errorf(`Do("PING") after Close = %q, want an error`, reply)
+	}
+}
+
+// TestAddGatehouse checks that a Gatehouse router added to a Stack runs a
+// middleware of its own with the options given, and that a name Dynamic
+// already knows is refused.
+func TestAddGatehouse(t *testing.T) {
+	s := &Stack{IdP: oidctest.New(t), App: &App{URL: "http://127.0.0.1:1"}, CookieSecret: "secret"}
+	if err := s.AddGatehouse("extra", `cookieExpire: "2s"`); err != nil {
+		t.Fatalf(`AddGatehouse("extra") = %v, want nil`, err)
+	}
+	yaml := s.Dynamic(Gatehouse, "extra")
+	for _, want := range []string{
+		"    extra:\n      entryPoints: [web]\n      rule: \"Host(`extra.localhost`)\"\n      middlewares: [extra]\n",
+		"    extra:\n      plugin:\n",
+		"          cookieExpire: \"2s\"\n",
+	} {
+		if !strings.Contains(yaml, want) {
+			t.Errorf("Dynamic(gatehouse, extra) lacks %q:\n%s", want, yaml)
+		}
+	}
+	if n := strings.Count(yaml, "cookieExpire"); n != 1 {
+		t.Errorf("Dynamic(gatehouse, extra) sets cookieExpire %d times, want once (extra's own middleware):\n%s", n, yaml)
+	}
+	for _, name := range []string{"extra", Gatehouse, Forward} {
+		if err := s.AddGatehouse(name); err == nil {
+			t.Errorf("AddGatehouse(%q) after the router exists = nil, want an error", name)
+		}
 	}
 }

@@ -153,7 +153,7 @@ func (b *Browser) SignIn(router string) (Session, error) {
 // Get requests path at router with session's cookies (none when it has
 // none), without following a redirect. The caller closes the body.
 func (b *Browser) Get(router, path string, session Session) (*http.Response, error) {
-	return b.get(router, path, sessionHeader(session))
+	return b.Send(router, path, sessionHeader(session))
 }
 
 // sessionHeader returns the request header that sends session's cookies:
@@ -172,9 +172,9 @@ func bearerHeader(token string) http.Header {
 	return http.Header{"Authorization": {"Bearer " + token}}
 }
 
-// get requests path at router with the request header h, without following
-// a redirect. The caller closes the body.
-func (b *Browser) get(router, path string, h http.Header) (*http.Response, error) {
+// Send requests path at router with the request header h, without
+// following a redirect. The caller closes the body.
+func (b *Browser) Send(router, path string, h http.Header) (*http.Response, error) {
 	req, err := http.NewRequest(http.MethodGet, b.URL(router, path), nil)
 	if err != nil {
 		return nil, err
@@ -205,17 +205,28 @@ func (b *Browser) Identity(router string, session Session) (map[string]string, e
 
 // identity is Identity with the request header h.
 func (b *Browser) identity(router string, h http.Header) (map[string]string, error) {
-	resp, err := b.get(router, IdentityPath, h)
+	resp, err := b.Send(router, IdentityPath, h)
 	if err != nil {
 		return nil, err
 	}
 	defer resp.Body.Close()
+	got, err := ReadIdentity(resp)
+	if err != nil {
+		return nil, fmt.Errorf("bench: %s%s: %w", router, IdentityPath, err)
+	}
+	return got, nil
+}
+
+// ReadIdentity returns the identity headers the app reports in resp, its
+// answer at IdentityPath. Anything but the app's 200 is an error. It reads
+// resp's body; the caller closes it.
+func ReadIdentity(resp *http.Response) (map[string]string, error) {
 	if resp.StatusCode != http.StatusOK || resp.Header.Get("Content-Type") != "application/json" {
-		return nil, fmt.Errorf("bench: %s%s: %s, want 200 from the app", router, IdentityPath, resp.Status)
+		return nil, fmt.Errorf("%s, want 200 from the app", resp.Status)
 	}
 	got := map[string]string{}
 	if err := json.NewDecoder(io.LimitReader(resp.Body, 1<<20)).Decode(&got); err != nil {
-		return nil, fmt.Errorf("bench: %s%s: %w", router, IdentityPath, err)
+		return nil, err
 	}
 	return got, nil
 }
@@ -248,7 +259,7 @@ func (b *Browser) checkIdentity(router string, h http.Header, email string) erro
 	switch router {
 	case None, Noop:
 		if len(got) > 0 {
-			return fmt.Errorf("bench: the app received identity headers %v through the router %s", names(got), router)
+			return fmt.Errorf("bench: the app received identity headers %v through the router %s", HeaderNames(got), router)
 		}
 		return nil
 	case Gatehouse, GatehouseRedis, GatehouseBearer, Reference:
@@ -258,14 +269,14 @@ func (b *Browser) checkIdentity(router string, h http.Header, email string) erro
 	}
 	if got[user] == "" || got[mail] != email || !strings.HasPrefix(got["Authorization"], "Bearer ") {
 		return fmt.Errorf("bench: through %s the app received identity headers %v, want %s, %s: %s and Authorization: Bearer",
-			router, names(got), user, mail, email)
+			router, HeaderNames(got), user, mail, email)
 	}
 	return nil
 }
 
-// names returns the header names of got, sorted: never their values, which
-// hold tokens.
-func names(got map[string]string) []string {
+// HeaderNames returns the header names of got, sorted: never their
+// values, which hold tokens.
+func HeaderNames(got map[string]string) []string {
 	list := make([]string, 0, len(got))
 	for k := range got {
 		list = append(list, k)

@@ -79,6 +79,10 @@ type Stack struct {
 	// CookieSecret seals Gatehouse's and oauth2-proxy's cookies: base64url
 	// of 32 random bytes, a form both accept.
 	CookieSecret string
+
+	// variants are the routers added by StartOAuth2Proxy and AddGatehouse,
+	// by name.
+	variants map[string]variant
 }
 
 // Start starts a Stack; oauth2-proxy keeps its log in dir. On an error it
@@ -142,6 +146,11 @@ func (s *Stack) Close() {
 	if s.Proxy != nil {
 		s.Proxy.Stop()
 	}
+	for _, v := range s.variants {
+		if v.proxy != nil {
+			v.proxy.Stop()
+		}
+	}
 	if s.App != nil {
 		s.App.Close()
 	}
@@ -180,21 +189,20 @@ func (s *Stack) BearerToken(now time.Time, lifetime time.Duration) (string, erro
 }
 
 // Dynamic returns Traefik's dynamic configuration for the routers named
-// (the constants above), each on its Host. The gatehouse router runs the
-// plugin with the options oauth2-proxy is given (see oauth2ProxyFlags),
-// passing the identity to the app as X-Forwarded-* and Authorization
-// headers; the gatehouse-bearer router runs a middleware of its own with
+// (the constants above, and those StartOAuth2Proxy and AddGatehouse added),
+// each on its Host. The gatehouse router runs the plugin with the options
+// oauth2-proxy is given (see oauth2ProxyFlags), passing the identity to the
+// app as X-Forwarded-* and Authorization headers; the gatehouse-bearer router runs a middleware of its own with
 // the same options and skipJWTBearerTokens, so that a JWT from the
 // identity provider for the client gatehouse lets a request through; the
 // gatehouse-redis router runs one with the same options and
 // sessionStoreType redis on the Stack's Redis server, which StartRedis
-// must have started. The
-// forward router is the layout of oauth2-proxy's Traefik
-// guide: forwardAuth to oauth2-proxy's static upstream, copying its
-// X-Auth-Request-* and Authorization headers onto the request, an errors
-// middleware sending a 401 or 403 to its sign-in page, and /oauth2/ on the
-// same host routed to oauth2-proxy. ForwardAuth calls oauth2-proxy directly,
-// as in a Compose file, not through Traefik.
+// must have started. The forward router is the layout of oauth2-proxy's
+// Traefik guide (see writeForward): forwardAuth to oauth2-proxy's static
+// upstream, copying its X-Auth-Request-* and Authorization headers onto the
+// request, an errors middleware sending a 401 or 403 to its sign-in page,
+// and /oauth2/ on the same host routed to oauth2-proxy. ForwardAuth calls
+// oauth2-proxy directly, as in a Compose file, not through Traefik.
 func (s *Stack) Dynamic(routers ...string) string {
 	var r, m strings.Builder
 	services := fmt.Sprintf("    app:\n      loadBalancer:\n        servers:\n          - url: %q\n", s.App.URL)
@@ -219,26 +227,18 @@ func (s *Stack) Dynamic(routers ...string) string {
 			fmt.Fprintf(&m, "    %s:\n      plugin:\n        %s:\n          noop: %q\n          cookie: %q\n          user: \"u-reference\"\n          email: %q\n",
 				name, ReferenceAlias, strconv.FormatBool(name == Noop), ReferenceSession.Header(), Email)
 		case Forward:
-			writeRouter(&r, Forward, Host(Forward), "oauth-errors, oauth-auth", "app")
-			fmt.Fprintf(&r, "    forward-oauth2:\n      entryPoints: [web]\n      rule: \"Host(`%s`) && PathPrefix(`/oauth2/`)\"\n      service: oauth2-proxy\n", Host(Forward))
-			fmt.Fprintf(&m, `    oauth-auth:
-      forwardAuth:
-        address: "http://%s/"
-        authResponseHeaders:
-          - X-Auth-Request-User
-          - X-Auth-Request-Email
-          - X-Auth-Request-Groups
-          - X-Auth-Request-Preferred-Username
-          - Authorization
-    oauth-errors:
-      errors:
-        status: ["401-403"]
-        service: oauth2-proxy
-        query: "/oauth2/sign_in?rd={url}"
-`, s.Proxy.Addr)
-			services += fmt.Sprintf("    oauth2-proxy:\n      loadBalancer:\n        servers:\n          - url: \"http://%s\"\n", s.Proxy.Addr)
+			services += writeForward(&r, &m, Forward, s.Proxy.Addr)
 		default:
-			panic("bench: Dynamic: unknown router " + name)
+			v, ok := s.variants[name]
+			switch {
+			case !ok:
+				panic("bench: Dynamic: unknown router " + name)
+			case v.proxy != nil:
+				services += writeForward(&r, &m, name, v.proxy.Addr)
+			default:
+				writeRouter(&r, name, Host(name), name, "app")
+				m.WriteString(s.gatehouseMiddleware(name, v.options...))
+			}
 		}
 	}
 	return assemble(r.String(), m.String(), services)
@@ -282,6 +282,35 @@ func (s *Stack) gatehouseMiddleware(name string, options ...string) string {
           skipProviderButton: "true"
           passAuthorizationHeader: "true"
 %s`, name, harness.Alias, s.IdP.Issuer(), s.CookieSecret, extra.String())
+}
+
+// writeForward writes the layout of oauth2-proxy's Traefik guide for the
+// oauth2-proxy at addr: the router called router, on its Host, asks it
+// through the forwardAuth middleware <router>-auth, copying its
+// X-Auth-Request-* and Authorization headers onto the request, and the
+// errors middleware <router>-errors sends a 401 or 403 to its sign-in page;
+// the router <router>-oauth2 sends /oauth2/ on the same host to it. It
+// returns the service <router>-oauth2-proxy, for the services section.
+func writeForward(r, m *strings.Builder, router, addr string) string {
+	service := router + "-oauth2-proxy"
+	writeRouter(r, router, Host(router), router+"-errors, "+router+"-auth", "app")
+	fmt.Fprintf(r, "    %s-oauth2:\n      entryPoints: [web]\n      rule: \"Host(`%s`) && PathPrefix(`/oauth2/`)\"\n      service: %s\n", router, Host(router), service)
+	fmt.Fprintf(m, `    %[1]s-auth:
+      forwardAuth:
+        address: "http://%[2]s/"
+        authResponseHeaders:
+          - X-Auth-Request-User
+          - X-Auth-Request-Email
+          - X-Auth-Request-Groups
+          - X-Auth-Request-Preferred-Username
+          - Authorization
+    %[1]s-errors:
+      errors:
+        status: ["401-403"]
+        service: %[3]s
+        query: "/oauth2/sign_in?rd={url}"
+`, router, addr, service)
+	return fmt.Sprintf("    %s:\n      loadBalancer:\n        servers:\n          - url: \"http://%s\"\n", service, addr)
 }
 
 // writeRouter writes a router on the entry point web for host; middlewares
