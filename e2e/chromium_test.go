@@ -89,26 +89,35 @@ func browserConfig(issuer, upstream, secret string) string {
 }
 
 // headersPage is an upstream app answering every request with an HTML
-// page that greets the user by the email Gatehouse passed and lists the
-// identity headers it received.
-func headersPage(w http.ResponseWriter, r *http.Request) {
-	var b strings.Builder
-	fmt.Fprintf(&b, "<!DOCTYPE html>\n<html><head><meta charset=\"utf-8\"><title>The app</title></head>\n<body style=\"font-family:sans-serif\">\n")
-	fmt.Fprintf(&b, "<h1 id=\"greeting\">Hello, %s</h1>\n", html.EscapeString(r.Header.Get("X-Forwarded-Email")))
-	fmt.Fprintf(&b, "<p>You asked for <code id=\"uri\">%s</code></p>\n<table id=\"headers\">\n", html.EscapeString(r.URL.RequestURI()))
-	var names []string
-	for name := range r.Header {
-		if strings.HasPrefix(name, "X-Forwarded-") {
-			names = append(names, name)
+// page that greets the user by the email Gatehouse passed by default
+// (X-Forwarded-Email) and lists the identity headers it received.
+var headersPage = greetingPage("X-Forwarded-Email")
+
+// greetingPage returns an upstream app answering every request with an
+// HTML page that greets the user by the email in the header emailHeader
+// and lists the identity headers it received: X-Forwarded-*, which
+// Gatehouse passes, and X-Auth-Request-*, which oauth2-proxy's answer to
+// ForwardAuth passes.
+func greetingPage(emailHeader string) http.HandlerFunc {
+	return func(w http.ResponseWriter, r *http.Request) {
+		var b strings.Builder
+		fmt.Fprintf(&b, "<!DOCTYPE html>\n<html><head><meta charset=\"utf-8\"><title>The app</title></head>\n<body style=\"font-family:sans-serif\">\n")
+		fmt.Fprintf(&b, "<h1 id=\"greeting\">Hello, %s</h1>\n", html.EscapeString(r.Header.Get(emailHeader)))
+		fmt.Fprintf(&b, "<p>You asked for <code id=\"uri\">%s</code></p>\n<table id=\"headers\">\n", html.EscapeString(r.URL.RequestURI()))
+		var names []string
+		for name := range r.Header {
+			if strings.HasPrefix(name, "X-Forwarded-") || strings.HasPrefix(name, "X-Auth-Request-") {
+				names = append(names, name)
+			}
 		}
+		sort.Strings(names)
+		for _, name := range names {
+			fmt.Fprintf(&b, "<tr><th>%s</th><td>%.60s</td></tr>\n", html.EscapeString(name), html.EscapeString(r.Header.Get(name)))
+		}
+		b.WriteString("</table>\n</body></html>\n")
+		w.Header().Set("Content-Type", "text/html; charset=utf-8")
+		fmt.Fprint(w, b.String())
 	}
-	sort.Strings(names)
-	for _, name := range names {
-		fmt.Fprintf(&b, "<tr><th>%s</th><td>%.60s</td></tr>\n", html.EscapeString(name), html.EscapeString(r.Header.Get(name)))
-	}
-	b.WriteString("</table>\n</body></html>\n")
-	w.Header().Set("Content-Type", "text/html; charset=utf-8")
-	fmt.Fprint(w, b.String())
 }
 
 // startChromedriver runs chromedriver on a free port until the test ends and
@@ -290,12 +299,8 @@ func signInWithChromium(t *testing.T, driver *webdriver.Client, chromium string,
 // attributes, and nothing else.
 func checkBrowserCookies(t *testing.T, cookies []webdriver.Cookie, want []string) {
 	t.Helper()
-	var names []string
+	names := logBrowserCookies(t, cookies)
 	for _, c := range cookies {
-		names = append(names, c.Name)
-		t.Logf("cookie %s: %d bytes, domain %q, path %q, secure %v, httpOnly %v, sameSite %q, expires in %v",
-			c.Name, len(c.Value), c.Domain, c.Path, c.Secure, c.HTTPOnly, c.SameSite,
-			time.Until(time.Unix(c.Expiry, 0)).Round(time.Hour))
 		if strings.Contains(c.Name, "_csrf_") {
 			t.Errorf("the browser kept %s: the finished sign-in's flow cookie should be expired", c.Name)
 		}
@@ -307,8 +312,22 @@ func checkBrowserCookies(t *testing.T, cookies []webdriver.Cookie, want []string
 			t.Errorf("cookie %s is a session cookie; want it to expire with the session (cookieExpire)", c.Name)
 		}
 	}
-	sort.Strings(names)
 	if strings.Join(names, ",") != strings.Join(want, ",") {
 		t.Errorf("the browser keeps cookies %q, want %q", names, want)
 	}
+}
+
+// logBrowserCookies logs the name, size and attributes of each of cookies,
+// never its value, and returns their names, sorted.
+func logBrowserCookies(t *testing.T, cookies []webdriver.Cookie) []string {
+	t.Helper()
+	var names []string
+	for _, c := range cookies {
+		names = append(names, c.Name)
+		t.Logf("cookie %s: %d bytes, domain %q, path %q, secure %v, httpOnly %v, sameSite %q, expires in %v",
+			c.Name, len(c.Value), c.Domain, c.Path, c.Secure, c.HTTPOnly, c.SameSite,
+			time.Until(time.Unix(c.Expiry, 0)).Round(time.Hour))
+	}
+	sort.Strings(names)
+	return names
 }

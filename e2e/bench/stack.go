@@ -205,7 +205,7 @@ func (s *Stack) BearerToken(now time.Time, lifetime time.Duration) (string, erro
 // oauth2-proxy directly, as in a Compose file, not through Traefik.
 func (s *Stack) Dynamic(routers ...string) string {
 	var r, m strings.Builder
-	services := fmt.Sprintf("    app:\n      loadBalancer:\n        servers:\n          - url: %q\n", s.App.URL)
+	services := appService(s.App.URL)
 	for _, name := range routers {
 		switch name {
 		case None:
@@ -258,8 +258,25 @@ func (s *Stack) DynamicMany(n int, withPlugin bool) string {
 		name := fmt.Sprintf("r%d", i)
 		writeRouter(&r, name, name+".localhost", middleware, "app")
 	}
-	services := fmt.Sprintf("    app:\n      loadBalancer:\n        servers:\n          - url: %q\n", s.App.URL)
+	services := appService(s.App.URL)
 	return assemble(r.String(), m.String(), services)
+}
+
+// ForwardDynamic returns a dynamic configuration of router alone, on its
+// Host, in the layout of Forward (see writeForward) asking the Stack's
+// oauth2-proxy, which sends what it lets through to the app at appURL: for
+// a test that has an app of its own, or that needs the host (router "app"
+// answers on app.localhost) for a configuration replacing this one.
+func (s *Stack) ForwardDynamic(router, appURL string) string {
+	var r, m strings.Builder
+	services := appService(appURL) + writeForward(&r, &m, router, s.Proxy.Addr)
+	return assemble(r.String(), m.String(), services)
+}
+
+// appService returns the service "app", the app at url, for the services
+// section.
+func appService(url string) string {
+	return fmt.Sprintf("    app:\n      loadBalancer:\n        servers:\n          - url: %q\n", url)
 }
 
 // gatehouseMiddleware returns the Gatehouse middleware called name, with
