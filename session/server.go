@@ -130,18 +130,33 @@ func (s *ServerStore) Load(r *http.Request) (*State, error) {
 	if !ok {
 		return nil, fmt.Errorf("%w: no ticket", ErrNoSession)
 	}
-	key := s.key(t)
 	ctx, cancel := context.WithTimeout(r.Context(), backendTimeout)
 	defer cancel()
-	sealed, found, err := s.backend.Get(ctx, key)
+	return s.load(ctx, t, expires)
+}
+
+// load reads and opens the session t names, whose ticket cookie expires at
+// expires.
+func (s *ServerStore) load(ctx context.Context, t ticket, expires time.Time) (*State, error) {
+	key := s.key(t)
+	sealed, found, err := s.get(ctx, key)
 	if err != nil {
-		return nil, s.outage(err)
+		return nil, err
 	}
-	s.healthy()
 	if !found {
 		return nil, fmt.Errorf("%w: the ticket's session is gone", ErrNoSession)
 	}
 	return s.open(t, key, sealed, expires)
+}
+
+// get reads key from the backend, a failure being an outage.
+func (s *ServerStore) get(ctx context.Context, key string) ([]byte, bool, error) {
+	value, found, err := s.backend.Get(ctx, key)
+	if err != nil {
+		return nil, false, s.outage(err)
+	}
+	s.healthy()
+	return value, found, nil
 }
 
 // open opens the stored session sealed, t's under key, whose ticket
@@ -328,16 +343,7 @@ func (s *ServerStore) Release(ctx context.Context, st *State, token string) erro
 
 // Reload returns the session st's ticket names as stored now.
 func (s *ServerStore) Reload(ctx context.Context, st *State) (*State, error) {
-	key := s.key(st.ticket)
-	sealed, found, err := s.backend.Get(ctx, key)
-	if err != nil {
-		return nil, s.outage(err)
-	}
-	s.healthy()
-	if !found {
-		return nil, fmt.Errorf("%w: the ticket's session is gone", ErrNoSession)
-	}
-	return s.open(st.ticket, key, sealed, st.until)
+	return s.load(ctx, st.ticket, st.until)
 }
 
 // Put stores st under its ticket. A session the store has not saved yet
@@ -356,12 +362,7 @@ func (s *ServerStore) Put(ctx context.Context, st *State) error {
 func (s *ServerStore) ReadForeign(ctx context.Context, key string) ([]byte, bool, error) {
 	ctx, cancel := context.WithTimeout(ctx, backendTimeout)
 	defer cancel()
-	value, found, err := s.backend.Get(ctx, key)
-	if err != nil {
-		return nil, false, s.outage(err)
-	}
-	s.healthy()
-	return value, found, nil
+	return s.get(ctx, key)
 }
 
 // ExpireForeign makes key, another system's, expire after ttl, or deletes

@@ -205,10 +205,7 @@ func TestServerStoreNewSignInNewTicket(t *testing.T) {
 	s, _ := newTestServerStore(t, backend, &now)
 	planted := testState(100)
 	planted.CreatedAt = now
-	w := httptest.NewRecorder()
-	if err := s.Save(w, httptest.NewRequest(http.MethodGet, "/", nil), planted); err != nil {
-		t.Fatal(err)
-	}
+	w := saveNew(t, s, planted)
 	attacker := carry(w)
 	victim := &State{Subject: "victim", CreatedAt: now}
 	w2 := httptest.NewRecorder()
@@ -246,10 +243,7 @@ func TestServerStoreRefusesForeignCookies(t *testing.T) {
 		t.Errorf("Load of a cookie store's session = %v, want ErrNoSession", err)
 	}
 	// Expired: the stored session is gone with it.
-	w = httptest.NewRecorder()
-	if err := s.Save(w, httptest.NewRequest(http.MethodGet, "/", nil), st); err != nil {
-		t.Fatal(err)
-	}
+	w = saveNew(t, s, st)
 	now = now.Add(7*24*time.Hour + time.Second)
 	if _, err := s.Load(carry(w)); !errors.Is(err, ErrNoSession) {
 		t.Errorf("Load after cookieExpire = %v, want ErrNoSession", err)
