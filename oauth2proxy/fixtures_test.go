@@ -158,6 +158,25 @@ func (x fixture) joined() string {
 	return v
 }
 
+// signedFixture returns a reader of fixture x's secret and the payload its
+// cookies carry, verified at the time they were signed.
+func signedFixture(tb testing.TB, f fixtures, x fixture) (*Reader, []byte) {
+	tb.Helper()
+	expire, err := time.ParseDuration(f.Expire)
+	if err != nil {
+		tb.Fatal(err)
+	}
+	r, err := NewReader([]string{x.Secret}, f.CookieName, expire)
+	if err != nil {
+		tb.Fatal(err)
+	}
+	payload, _, _, ok := r.Signed(request(x.cookies()...), x.signedAt())
+	if !ok {
+		tb.Fatalf("%s: Signed not ok", x.Name)
+	}
+	return r, payload
+}
+
 // sign returns value signed as oauth2-proxy signs cookie values, written
 // out here rather than with Reader's code so the test checks the format.
 func sign(secret, name string, payload []byte, at time.Time) string {

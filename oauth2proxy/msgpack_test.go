@@ -193,16 +193,9 @@ func TestHostileLengths(t *testing.T) {
 // fixturePlain returns the fixtures' cookie-store LZ4 frames (decrypted)
 // and the MessagePack of every fixture.
 func fixturePlain(tb testing.TB) (frames, packed [][]byte) {
-	f, expire := loadFixtures(tb)
+	f, _ := loadFixtures(tb)
 	for _, x := range f.Fixtures {
-		r, err := NewReader([]string{x.Secret}, f.CookieName, expire)
-		if err != nil {
-			tb.Fatal(err)
-		}
-		payload, _, _, ok := r.Signed(request(x.cookies()...), x.signedAt())
-		if !ok {
-			tb.Fatalf("%s: Signed not ok", x.Name)
-		}
+		r, payload := signedFixture(tb, f, x)
 		if x.Store == "redis" {
 			packed = append(packed, openTicketFixture(tb, f, x))
 			continue

@@ -21,15 +21,7 @@ func openTicketFixture(tb testing.TB, f fixtures, x fixture) []byte {
 // ticketFixture returns a Redis fixture's ticket and stored bytes.
 func ticketFixture(tb testing.TB, f fixtures, x fixture) (Ticket, []byte) {
 	tb.Helper()
-	_, expire := loadFixtures(tb)
-	r, err := NewReader([]string{x.Secret}, f.CookieName, expire)
-	if err != nil {
-		tb.Fatal(err)
-	}
-	payload, _, _, ok := r.Signed(request(x.cookies()...), x.signedAt())
-	if !ok {
-		tb.Fatalf("%s: Signed not ok", x.Name)
-	}
+	_, payload := signedFixture(tb, f, x)
 	ticket, err := ParseTicket(payload, f.CookieName)
 	if err != nil {
 		tb.Fatalf("%s: %v", x.Name, err)
